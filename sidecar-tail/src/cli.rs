@@ -1,0 +1,226 @@
+//! The command line: flags, their defaults, and how they become a
+//! [`TailConfig`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::follower::StartAt;
+use crate::output::OutputFormat;
+use crate::tailer::{TailConfig, WatchMode};
+
+/// Follow log files and stream their lines to stdout/stderr, losing and
+/// duplicating nothing across rotation, truncation and restarts.
+#[derive(Debug, Parser)]
+#[command(name = "sidecar-tail", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Files or globs to follow. Quote globs ('/var/log/nginx/*.log') so that
+    /// sidecar-tail, not the shell, expands them: then files that appear later
+    /// are followed too.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Where to start in files present at start: +N starts at line N, N prints
+    /// the last N lines first. A checkpoint, when present, wins.
+    #[arg(short = 'n', long, value_name = "[+]N", default_value = "+1", value_parser = parse_start, allow_hyphen_values = true)]
+    pub lines: StartAt,
+
+    /// Print what the files hold now and exit, instead of following them.
+    #[arg(long)]
+    pub no_follow: bool,
+
+    /// Output format. Default: prefixed when several files may be followed and
+    /// stdout is a terminal, raw otherwise.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// Send the lines of files matching GLOB (full path or file name) to
+    /// stderr instead of stdout. Repeatable.
+    #[arg(long = "stderr", value_name = "GLOB", value_parser = parse_glob)]
+    pub stderr: Vec<glob::Pattern>,
+
+    /// Colour the file names of prefixed output.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Keep each file's delivered offset in FILE, so a restart resumes
+    /// exactly where the last run stopped.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// How often the checkpoint is written while running.
+    #[arg(long, default_value = "1s", value_name = "INTERVAL", value_parser = parse_interval)]
+    pub checkpoint_interval: Duration,
+
+    /// Poll every INTERVAL instead of using inotify (for NFS and overlay
+    /// volumes where inotify sees nothing). Without it, polling starts by
+    /// itself when inotify is unavailable.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    pub poll: Option<Duration>,
+
+    /// How often globs are evaluated again, besides directory events.
+    #[arg(long, default_value = "1s", value_name = "INTERVAL", value_parser = parse_interval)]
+    pub glob_interval: Duration,
+
+    /// Lines longer than this are written in pieces of this size (with a
+    /// warning), never dropped. Accepts K, M, KiB, MiB suffixes.
+    #[arg(long, default_value = "1MiB", value_name = "BYTES", value_parser = parse_size)]
+    pub max_line_bytes: usize,
+
+    /// On SIGTERM or SIGINT, how long reading files to their end may take.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// How long a rotated-away or deleted file stays open after it last grew,
+    /// for writers that finish writing before they reopen.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub rotate_wait: Duration,
+
+    /// Format of diagnostics on stderr (level set by RUST_LOG, default warn).
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: LogFormat,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  sidecar-tail /var/log/nginx/access.log
+  sidecar-tail --stderr error.log '/var/log/nginx/*.log'
+  sidecar-tail --checkpoint /var/log/nginx/.sidecar-tail.json '/var/log/nginx/*.log'
+  sidecar-tail -n 20 --no-follow app.log";
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Format of diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per event.
+    Json,
+}
+
+impl Cli {
+    /// The tailer's configuration.
+    pub fn tail_config(&self) -> TailConfig {
+        TailConfig {
+            paths: self.paths.clone(),
+            start: self.lines,
+            follow: !self.no_follow,
+            watch: self.poll.map_or(WatchMode::Events, WatchMode::Poll),
+            glob_interval: self.glob_interval,
+            max_line_bytes: self.max_line_bytes,
+            checkpoint: self.checkpoint.clone(),
+            checkpoint_interval: self.checkpoint_interval,
+            drain_timeout: self.drain_timeout,
+            rotate_wait: self.rotate_wait,
+        }
+    }
+
+    /// The output format: the one asked for, or the default for where
+    /// stdout goes.
+    pub fn output_format(&self, stdout_is_terminal: bool) -> OutputFormat {
+        self.output.unwrap_or_else(|| {
+            let several = self.paths.len() > 1 || self.paths.iter().any(|p| p.contains(['*', '?', '[']));
+            if several && stdout_is_terminal {
+                OutputFormat::Prefixed
+            } else {
+                OutputFormat::Raw
+            }
+        })
+    }
+}
+
+fn parse_start(text: &str) -> Result<StartAt, String> {
+    let (from_start, digits) = match text.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("expected N or +N with N a whole number, got {text:?}"))?;
+    Ok(if from_start {
+        StartAt::Line(n.max(1))
+    } else {
+        StartAt::LastLines(n)
+    })
+}
+
+fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
+    glob::Pattern::new(text).map_err(|e| format!("invalid glob {text:?}: {e}"))
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 250ms, 1s, 2m)"))?;
+    if interval.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(interval)
+}
+
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" | "kb" => 1 << 10,
+        "m" | "mib" | "mb" => 1 << 20,
+        "g" | "gib" | "gb" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use K, M, G, KiB, MiB, GiB)")),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("expected a size like 65536, 64KiB or 1MiB, got {text:?}"))?;
+    match n.checked_mul(multiplier) {
+        Some(0) | None => Err(format!("size {text:?} must be between 1 byte and {} bytes", usize::MAX)),
+        Some(bytes) => Ok(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_follows_tail() {
+        assert_eq!(parse_start("+1"), Ok(StartAt::Line(1)));
+        assert_eq!(parse_start("+0"), Ok(StartAt::Line(1)));
+        assert_eq!(parse_start("10"), Ok(StartAt::LastLines(10)));
+        assert!(parse_start("-3").is_err());
+        assert!(parse_start("ten").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn default_output_depends_on_terminal_and_paths() {
+        let cli = Cli::parse_from(["sidecar-tail", "a.log", "b.log"]);
+        assert_eq!(cli.output_format(true), OutputFormat::Prefixed);
+        assert_eq!(cli.output_format(false), OutputFormat::Raw);
+        let one = Cli::parse_from(["sidecar-tail", "a.log"]);
+        assert_eq!(one.output_format(true), OutputFormat::Raw);
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,275 @@
+//! One followed file: its open descriptor, how far it was read, and what
+//! happened to it (truncated, rotated away).
+//!
+//! A follower reads through the descriptor it opened, never through the
+//! name, so a file renamed or deleted by rotation is still read to its end.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use memchr::memrchr_iter;
+use tracing::{info, warn};
+
+use crate::checkpoint::Entry;
+use crate::discover::Found;
+use crate::identity::{FileId, Fingerprint};
+use crate::lines::{Block, LineSink, LineSplitter};
+
+/// Where reading a newly followed file starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAt {
+    /// At line N, counting from 1 (`tail -n +N`).
+    Line(u64),
+    /// So that the last N lines come first (`tail -n N`).
+    LastLines(u64),
+    /// Where a checkpoint says delivery stopped, if the file still starts
+    /// with the bytes the checkpoint saw; from the start if it does not (the
+    /// inode was reused by a new file).
+    Resume {
+        /// Offset past the last delivered line.
+        offset: u64,
+        /// The file's fingerprint when that offset was recorded.
+        fingerprint: Fingerprint,
+    },
+}
+
+/// A poll failed: the file could not be read, or the sink refused the lines.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// Reading the followed file failed; the file is skipped, the rest go on.
+    #[error("reading {path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// Writing lines out failed (a closed stdout, say): the run ends.
+    #[error("writing output: {0}")]
+    Sink(io::Error),
+}
+
+/// The state of one followed file.
+#[derive(Debug)]
+pub struct Follower {
+    path: PathBuf,
+    id: FileId,
+    file: File,
+    fingerprint: Fingerprint,
+    splitter: LineSplitter,
+    /// Offset past the last line the sink has flushed.
+    delivered: u64,
+    /// The file is no longer reachable under the user's paths (rotated away
+    /// or deleted): it is read until it stays quiet, then closed.
+    orphaned: bool,
+    last_growth: Instant,
+}
+
+impl Follower {
+    /// Opens the file found by a scan and positions it as `start` says.
+    ///
+    /// Returns `Ok(None)` when the name now leads to another file than the
+    /// scan saw: the next scan will find that one.
+    pub fn open(found: &Found, start: StartAt, max_line_bytes: usize) -> io::Result<Option<Follower>> {
+        let file = File::open(&found.path)?;
+        let meta = file.metadata()?;
+        if FileId::of(&meta) != found.id {
+            return Ok(None);
+        }
+        let size = meta.len();
+        let (offset, skip_lines) = match start {
+            StartAt::Line(n) => (0, n.saturating_sub(1)),
+            StartAt::LastLines(n) => (start_of_last_lines(&file, size, n)?, 0),
+            StartAt::Resume { offset, fingerprint } => {
+                if fingerprint.matches(&file)? && offset <= size {
+                    (offset, 0)
+                } else {
+                    warn!(
+                        path = %found.path.display(),
+                        "file differs from the checkpointed one (inode reused, or truncated); reading it from the start"
+                    );
+                    (0, 0)
+                }
+            }
+        };
+        let fingerprint = Fingerprint::read(&file, size)?.unwrap_or(Fingerprint::EMPTY);
+        Ok(Some(Follower {
+            path: found.path.clone(),
+            id: found.id,
+            file,
+            fingerprint,
+            splitter: LineSplitter::new(offset, max_line_bytes, skip_lines),
+            delivered: offset,
+            orphaned: false,
+            last_growth: Instant::now(),
+        }))
+    }
+
+    /// The name the file was last found under.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Device and inode of the file.
+    pub fn id(&self) -> FileId {
+        self.id
+    }
+
+    /// Records that a scan found the file, possibly under a new name.
+    pub fn found_as(&mut self, path: &Path) {
+        if self.path != path {
+            info!(from = %self.path.display(), to = %path.display(), "file renamed");
+            self.path = path.to_path_buf();
+        }
+        self.orphaned = false;
+    }
+
+    /// Records that a scan no longer finds the file under any user path.
+    pub fn orphan(&mut self) {
+        if !self.orphaned {
+            info!(path = %self.path.display(), "file rotated away or deleted; reading it to its end");
+            self.orphaned = true;
+        }
+    }
+
+    /// Whether the file is orphaned and has not grown for `quiet`.
+    pub fn is_done(&self, quiet: std::time::Duration) -> bool {
+        self.orphaned && self.last_growth.elapsed() >= quiet
+    }
+
+    /// Reads what was appended since the last poll and hands its lines to
+    /// `sink`, stopping early once `deadline` has passed. Returns the number
+    /// of bytes read.
+    pub fn poll(
+        &mut self,
+        sink: &mut dyn LineSink,
+        buf: &mut [u8],
+        deadline: Option<Instant>,
+    ) -> Result<u64, PollError> {
+        let file_error = |path: &Path, source| PollError::File {
+            path: path.to_path_buf(),
+            source,
+        };
+        let size = self.file.metadata().map_err(|e| file_error(&self.path, e))?.len();
+        let offset = self.splitter.read_offset();
+        let rewritten = size < offset
+            || (size > offset && !self.fingerprint.matches(&self.file).map_err(|e| file_error(&self.path, e))?);
+        if rewritten {
+            warn!(path = %self.path.display(), "file truncated or rewritten; reading it again from the start");
+            self.finish(sink)?;
+            self.splitter.restart_at(0);
+            self.fingerprint = Fingerprint::EMPTY;
+        }
+
+        let mut total = 0;
+        let mut pieces = 0usize;
+        loop {
+            let read_at = self.splitter.read_offset();
+            let n = match self.file.read_at(buf, read_at) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(file_error(&self.path, e)),
+            };
+            total += n as u64;
+            let path = &self.path;
+            self.splitter
+                .feed(&buf[..n], &mut |block: Block<'_>| {
+                    pieces += usize::from(!block.terminated);
+                    sink.write(path, block)
+                })
+                .map_err(PollError::Sink)?;
+            self.fingerprint
+                .grow(&self.file, self.splitter.read_offset())
+                .map_err(|e| file_error(&self.path, e))?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+        }
+        if pieces > 0 {
+            warn!(path = %self.path.display(), pieces, "line longer than --max-line-bytes; emitted in pieces");
+        }
+        if total > 0 {
+            self.last_growth = Instant::now();
+        }
+        Ok(total)
+    }
+
+    /// Hands on a held partial line, so that nothing is lost.
+    pub fn finish(&mut self, sink: &mut dyn LineSink) -> Result<(), PollError> {
+        let path = &self.path;
+        self.splitter
+            .finish(&mut |block| sink.write(path, block))
+            .map_err(PollError::Sink)
+    }
+
+    /// Counts everything handed to the sink so far as delivered; call after
+    /// the sink flushed successfully.
+    pub fn mark_delivered(&mut self) {
+        self.delivered = self.splitter.consumed_offset();
+    }
+
+    /// Whether a partial line is held back.
+    pub fn has_partial_line(&self) -> bool {
+        self.splitter.pending_len() > 0
+    }
+
+    /// This file's checkpoint entry: where a restart resumes.
+    pub fn checkpoint_entry(&self) -> Entry {
+        Entry {
+            id: self.id,
+            fingerprint: self.fingerprint,
+            offset: self.delivered,
+            path: self.path.clone(),
+        }
+    }
+}
+
+/// The offset at which the last `n` lines of the file's first `size` bytes
+/// begin; a final newline ends the last line rather than starting a new one.
+fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
+    if n == 0 {
+        return Ok(size);
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut end = size;
+    let mut seen = 0;
+    while end > 0 {
+        let len = buf.len().min(end as usize);
+        let start = end - len as u64;
+        file.read_exact_at(&mut buf[..len], start)?;
+        for i in memrchr_iter(b'\n', &buf[..len]) {
+            let at = start + i as u64;
+            if at + 1 == size {
+                continue;
+            }
+            seen += 1;
+            if seen == n {
+                return Ok(at + 1);
+            }
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_lines_offsets() {
+        let mut file = tempfile::tempfile().unwrap();
+        io::Write::write_all(&mut file, b"a\nbb\nccc\n").unwrap();
+        assert_eq!(start_of_last_lines(&file, 9, 1).unwrap(), 5);
+        assert_eq!(start_of_last_lines(&file, 9, 2).unwrap(), 2);
+        assert_eq!(start_of_last_lines(&file, 9, 3).unwrap(), 0);
+        assert_eq!(start_of_last_lines(&file, 9, 10).unwrap(), 0);
+        assert_eq!(start_of_last_lines(&file, 9, 0).unwrap(), 9);
+        io::Write::write_all(&mut file, b"dd").unwrap();
+        assert_eq!(start_of_last_lines(&file, 11, 1).unwrap(), 9, "an unfinished last line counts");
+    }
+}

@@ -1,0 +1,105 @@
+//! The `sidecar-tail` binary: flags, diagnostics, signals, stdout.
+
+use std::io::{self, BufWriter, IsTerminal};
+use std::os::fd::AsFd;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tracing::error;
+use tracing_subscriber::EnvFilter;
+
+use sidecar_tail::cli::{Cli, ColorChoice, LogFormat};
+use sidecar_tail::output::{OutputSink, Routing};
+use sidecar_tail::{TailError, Tailer, Waker};
+
+/// Output buffer size: large enough that raw output of a big file goes out
+/// in few system calls.
+const OUTPUT_BUFFER: usize = 64 * 1024;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_closed_output(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let mut tailer = Tailer::new(cli.tail_config())?;
+    handle_signals(tailer.waker(), cli.drain_timeout)?;
+
+    let stdout_is_terminal = io::stdout().is_terminal();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stdout_is_terminal,
+    };
+    // Our own handles on fds 1 and 2, buffered by us and flushed after each
+    // pass, rather than std's line-buffered stdout which writes per line.
+    let stdout = io::stdout().as_fd().try_clone_to_owned().context("duplicating stdout")?;
+    let stderr = io::stderr().as_fd().try_clone_to_owned().context("duplicating stderr")?;
+    let mut sink = OutputSink::new(
+        cli.output_format(stdout_is_terminal),
+        color,
+        Routing::new(cli.stderr.clone()),
+        BufWriter::with_capacity(OUTPUT_BUFFER, std::fs::File::from(stdout)),
+        BufWriter::with_capacity(OUTPUT_BUFFER, std::fs::File::from(stderr)),
+    );
+    tailer.run(&mut sink)?;
+    Ok(())
+}
+
+/// The first SIGTERM or SIGINT asks for a drain; if the drain cannot finish
+/// (a reader that stopped reading our stdout), a watchdog ends the process
+/// shortly after the drain timeout. A second signal ends it at once.
+fn handle_signals(waker: Waker, drain_timeout: Duration) -> anyhow::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT]).context("installing signal handlers")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut signals = signals.forever();
+            if signals.next().is_none() {
+                return;
+            }
+            waker.shutdown();
+            std::thread::spawn(move || {
+                std::thread::sleep(drain_timeout + Duration::from_secs(1));
+                error!(timeout = ?drain_timeout, "drain did not finish in time (is the reader of stdout stuck?); exiting");
+                std::process::exit(1);
+            });
+            if signals.next().is_some() {
+                error!("second signal; exiting without draining");
+                std::process::exit(1);
+            }
+        })
+        .context("starting the signal thread")?;
+    Ok(())
+}
+
+fn is_closed_output(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<TailError>(),
+        Some(TailError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe
+    )
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false);
+    match format {
+        LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,421 @@
+//! The loop that ties it together: find files, read them, deliver their
+//! lines, remember how far, sleep until something changes.
+//!
+//! One thread does all the reading, in the order the files appeared, so the
+//! rest of a rotated file is always delivered before the first line of the
+//! file that replaced it.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tracing::{debug, info, warn};
+
+use crate::checkpoint::{CheckpointError, Checkpointer, Entry};
+use crate::discover::{Discovery, Found, PatternError};
+use crate::follower::{Follower, PollError, StartAt};
+use crate::identity::FileId;
+use crate::lines::LineSink;
+use crate::watch::{wake_channel, DirWatcher, Waker, Wakeups};
+
+/// Bytes read from a file per system call.
+pub const READ_CHUNK: usize = 256 * 1024;
+
+/// How often files are polled when inotify turns out to be unusable.
+pub const FALLBACK_POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How the tailer learns that files changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchMode {
+    /// inotify events, falling back to polling by itself when unavailable.
+    Events,
+    /// Look at every file at this interval (NFS, some overlay volumes).
+    Poll(Duration),
+}
+
+/// Everything the tailer needs to know; see the CLI for what each means.
+#[derive(Debug, Clone)]
+pub struct TailConfig {
+    /// Files and globs to follow.
+    pub paths: Vec<String>,
+    /// Where files present at start begin (ignored for files a checkpoint knows).
+    pub start: StartAt,
+    /// Keep following after EOF (`false`: read to EOF and return).
+    pub follow: bool,
+    /// How changes are noticed.
+    pub watch: WatchMode,
+    /// How often globs are evaluated again even without directory events.
+    pub glob_interval: Duration,
+    /// Lines longer than this are delivered in pieces.
+    pub max_line_bytes: usize,
+    /// Where delivery offsets are kept across restarts.
+    pub checkpoint: Option<PathBuf>,
+    /// How often the checkpoint is written while running.
+    pub checkpoint_interval: Duration,
+    /// How long the final drain at shutdown may take.
+    pub drain_timeout: Duration,
+    /// How long a rotated-away or deleted file is kept open after it last grew.
+    pub rotate_wait: Duration,
+}
+
+impl Default for TailConfig {
+    fn default() -> Self {
+        TailConfig {
+            paths: Vec::new(),
+            start: StartAt::Line(1),
+            follow: true,
+            watch: WatchMode::Events,
+            glob_interval: Duration::from_secs(1),
+            max_line_bytes: 1024 * 1024,
+            checkpoint: None,
+            checkpoint_interval: Duration::from_secs(1),
+            drain_timeout: Duration::from_secs(5),
+            rotate_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the tailer stopped before it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum TailError {
+    /// A path pattern is not a valid glob.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// The checkpoint could not be read, or not written at shutdown.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// Without follow, some paths named no file (the others were printed).
+    #[error("no such file: {0}")]
+    NoSuchFile(String),
+    /// The sink refused lines (for the binary: stdout was closed).
+    #[error("writing output: {0}")]
+    Output(#[source] io::Error),
+}
+
+/// Follows files and hands their lines to a [`LineSink`].
+pub struct Tailer {
+    config: TailConfig,
+    discovery: Discovery,
+    /// In the order the files were first found.
+    followers: Vec<Follower>,
+    checkpointer: Option<Checkpointer>,
+    /// Checkpoint entries not yet matched to a file found by a scan.
+    resume: HashMap<FileId, Entry>,
+    waker: Waker,
+    wakeups: Wakeups,
+    watcher: Option<DirWatcher>,
+    poll_interval: Option<Duration>,
+    buf: Vec<u8>,
+    /// Patterns already reported as matching nothing.
+    reported_missing: Vec<bool>,
+    /// Paths that could not be opened, reported once.
+    reported_unreadable: HashSet<PathBuf>,
+}
+
+impl Tailer {
+    /// Checks the configuration; nothing is opened until [`Tailer::run`].
+    pub fn new(config: TailConfig) -> Result<Self, TailError> {
+        let discovery = Discovery::new(&config.paths)?;
+        let (waker, wakeups) = wake_channel();
+        Ok(Tailer {
+            checkpointer: config.checkpoint.as_ref().map(Checkpointer::new),
+            poll_interval: match config.watch {
+                WatchMode::Poll(interval) => Some(interval),
+                WatchMode::Events => None,
+            },
+            reported_missing: vec![false; config.paths.len()],
+            config,
+            discovery,
+            followers: Vec::new(),
+            resume: HashMap::new(),
+            waker,
+            wakeups,
+            watcher: None,
+            buf: vec![0; READ_CHUNK],
+            reported_unreadable: HashSet::new(),
+        })
+    }
+
+    /// A handle that other threads (a signal handler) use to stop the run.
+    pub fn waker(&self) -> Waker {
+        self.waker.clone()
+    }
+
+    /// Follows the files until EOF (without follow) or until shut down.
+    pub fn run(&mut self, sink: &mut dyn LineSink) -> Result<(), TailError> {
+        let resuming = self.load_checkpoint()?;
+        if self.config.follow && self.poll_interval.is_none() {
+            self.start_watching();
+        }
+        self.rescan(if resuming { None } else { Some(self.config.start) });
+        if !self.resume.is_empty() {
+            for entry in self.resume.values() {
+                warn!(
+                    path = %entry.path.display(),
+                    offset = entry.offset,
+                    "checkpointed file not found under the given paths; its lines after this offset are not read"
+                );
+            }
+            self.resume.clear();
+        }
+
+        let mut next_rescan = Instant::now() + self.config.glob_interval;
+        let mut next_checkpoint = Instant::now() + self.config.checkpoint_interval;
+        loop {
+            self.poll_all(sink, None)?;
+            if !self.config.follow {
+                self.finish_run(sink, None)?;
+                return self.check_all_matched();
+            }
+            let now = Instant::now();
+            if self.checkpointer.is_some() && now >= next_checkpoint {
+                self.save_checkpoint_or_warn();
+                next_checkpoint = now + self.config.checkpoint_interval;
+            }
+
+            let mut deadline = next_rescan;
+            if self.checkpointer.is_some() {
+                deadline = deadline.min(next_checkpoint);
+            }
+            if let Some(interval) = self.poll_interval {
+                deadline = deadline.min(now + interval);
+            }
+            let wanted = self.wakeups.wait(deadline.saturating_duration_since(now));
+            if wanted.shutdown {
+                let drain_deadline = Instant::now() + self.config.drain_timeout;
+                self.rescan(None);
+                self.poll_all(sink, Some(drain_deadline))?;
+                return self.finish_run(sink, Some(drain_deadline));
+            }
+            if wanted.rescan || Instant::now() >= next_rescan {
+                self.rescan(None);
+                next_rescan = Instant::now() + self.config.glob_interval;
+            }
+        }
+    }
+
+    /// Without follow, a path that named no file is an error, as for `tail`.
+    fn check_all_matched(&self) -> Result<(), TailError> {
+        let missing: Vec<String> = self
+            .discovery
+            .pattern_texts()
+            .zip(&self.reported_missing)
+            .filter(|(_, &reported)| reported)
+            .map(|(pattern, _)| pattern)
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(TailError::NoSuchFile(missing.join(", ")))
+        }
+    }
+
+    /// Reads the checkpoint, if one is configured and present.
+    fn load_checkpoint(&mut self) -> Result<bool, TailError> {
+        let Some(checkpointer) = self.checkpointer.as_mut() else {
+            return Ok(false);
+        };
+        let Some(entries) = checkpointer.load()? else {
+            return Ok(false);
+        };
+        info!(path = %checkpointer.path().display(), files = entries.len(), "resuming from checkpoint");
+        self.resume = entries.into_iter().map(|e| (e.id, e)).collect();
+        Ok(true)
+    }
+
+    fn start_watching(&mut self) {
+        match DirWatcher::new(self.waker.clone()) {
+            Ok(watcher) => self.watcher = Some(watcher),
+            Err(e) => self.fall_back_to_polling(e),
+        }
+    }
+
+    fn fall_back_to_polling(&mut self, reason: impl std::fmt::Display) {
+        warn!(interval = ?FALLBACK_POLL_INTERVAL, "{reason}");
+        self.watcher = None;
+        self.poll_interval = Some(FALLBACK_POLL_INTERVAL);
+    }
+
+    /// Looks for files again: follows new ones, notes renamed and vanished
+    /// ones. `start` is where files found now begin; `None` means from
+    /// their first byte (unless a checkpoint knows them).
+    fn rescan(&mut self, start: Option<StartAt>) {
+        let scan = self.discovery.scan();
+        self.report_missing(&scan.matched, start.is_some());
+
+        let mut by_id: HashMap<FileId, &Found> = scan.found.iter().map(|f| (f.id, f)).collect();
+        for follower in &mut self.followers {
+            match by_id.remove(&follower.id()) {
+                Some(found) => follower.found_as(&found.path),
+                None => follower.orphan(),
+            }
+        }
+        let first_scan = start.is_some();
+        let mut new_files: Vec<&Found> = scan.found.iter().filter(|f| by_id.contains_key(&f.id)).collect();
+        // At start the user's order stands; later arrivals go oldest first.
+        if !first_scan {
+            new_files.sort_by_key(|f| f.age_key());
+        }
+        for found in new_files {
+            let begin = match self.resume.remove(&found.id) {
+                Some(entry) => StartAt::Resume {
+                    offset: entry.offset,
+                    fingerprint: entry.fingerprint,
+                },
+                None => start.unwrap_or(StartAt::Line(1)),
+            };
+            match Follower::open(found, begin, self.config.max_line_bytes) {
+                Ok(Some(follower)) => {
+                    debug!(path = %found.path.display(), "following");
+                    self.reported_unreadable.remove(&found.path);
+                    self.watch_dirs_of(&found.path);
+                    self.followers.push(follower);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    if self.reported_unreadable.insert(found.path.clone()) {
+                        warn!(path = %found.path.display(), error = %e, "cannot open file; will retry");
+                    }
+                }
+            }
+        }
+        let base_dirs: Vec<PathBuf> = self.discovery.base_dirs().collect();
+        for dir in base_dirs {
+            self.watch_dir(&dir);
+        }
+    }
+
+    /// Says once at start which patterns match nothing; later gaps (the
+    /// moment between a rename and the new file) are routine and only logged
+    /// at info level.
+    fn report_missing(&mut self, matched: &[bool], at_start: bool) {
+        for ((pattern, &matched), reported) in self
+            .discovery
+            .pattern_texts()
+            .zip(matched)
+            .zip(&mut self.reported_missing)
+        {
+            if !matched && !*reported {
+                if !at_start {
+                    info!(path = %pattern, "no file matches now; waiting");
+                } else if self.config.follow {
+                    warn!(path = %pattern, "no such file yet; waiting for it to appear");
+                }
+                *reported = true;
+            } else if matched && *reported {
+                info!(path = %pattern, "file appeared; following it");
+                *reported = false;
+            }
+        }
+    }
+
+    /// Watches the directory of `path` and, for a symlink, of its target,
+    /// where the writes actually happen.
+    fn watch_dirs_of(&mut self, path: &Path) {
+        if self.watcher.is_none() {
+            return;
+        }
+        let mut dirs = vec![path.parent().map(Path::to_path_buf)];
+        if let Ok(target) = path.canonicalize() {
+            dirs.push(target.parent().map(Path::to_path_buf));
+        }
+        for dir in dirs.into_iter().flatten() {
+            let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+            self.watch_dir(&dir);
+        }
+    }
+
+    fn watch_dir(&mut self, dir: &Path) {
+        let Some(watcher) = self.watcher.as_mut() else {
+            return;
+        };
+        if let Err(e) = watcher.watch_dir(dir) {
+            self.fall_back_to_polling(e);
+        }
+    }
+
+    /// Reads every file once to its current end (or until `deadline`),
+    /// closes files that were rotated away and stayed quiet, and flushes.
+    fn poll_all(&mut self, sink: &mut dyn LineSink, deadline: Option<Instant>) -> Result<(), TailError> {
+        let quiet = self.config.rotate_wait;
+        for follower in &mut self.followers {
+            match follower.poll(sink, &mut self.buf, deadline) {
+                Ok(_) => {}
+                Err(PollError::File { path, source }) => {
+                    warn!(path = %path.display(), error = %source, "read failed; will retry");
+                }
+                Err(PollError::Sink(e)) => return Err(self.output_failed(e)),
+            }
+            if follower.is_done(quiet) {
+                if let Err(PollError::Sink(e)) = follower.finish(sink) {
+                    return Err(self.output_failed(e));
+                }
+            }
+        }
+        self.flush(sink)?;
+        self.followers.retain(|f| {
+            let done = f.is_done(quiet);
+            if done {
+                debug!(path = %f.path().display(), "closing rotated file");
+            }
+            !done
+        });
+        Ok(())
+    }
+
+    fn flush(&mut self, sink: &mut dyn LineSink) -> Result<(), TailError> {
+        if let Err(e) = sink.flush() {
+            return Err(self.output_failed(e));
+        }
+        for follower in &mut self.followers {
+            follower.mark_delivered();
+        }
+        Ok(())
+    }
+
+    /// Delivers held partial lines (unless a checkpoint will resume them
+    /// whole), flushes, and writes the final checkpoint.
+    fn finish_run(&mut self, sink: &mut dyn LineSink, deadline: Option<Instant>) -> Result<(), TailError> {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            warn!(timeout = ?self.config.drain_timeout, "drain timeout reached; stopping before every file was read to its end");
+        }
+        if self.checkpointer.is_none() {
+            for follower in &mut self.followers {
+                if let Err(PollError::Sink(e)) = follower.finish(sink) {
+                    return Err(self.output_failed(e));
+                }
+            }
+            self.flush(sink)?;
+        } else if self.followers.iter().any(Follower::has_partial_line) {
+            debug!("partial lines are left for the next run, which the checkpoint resumes");
+        }
+        let entries = self.checkpoint_entries();
+        if let Some(checkpointer) = self.checkpointer.as_mut() {
+            checkpointer.save(entries)?;
+        }
+        Ok(())
+    }
+
+    /// The output is gone: keep what was delivered in the checkpoint so a
+    /// restart neither repeats nor loses lines, then give up.
+    fn output_failed(&mut self, error: io::Error) -> TailError {
+        if self.checkpointer.is_some() {
+            self.save_checkpoint_or_warn();
+        }
+        TailError::Output(error)
+    }
+
+    fn checkpoint_entries(&self) -> Vec<Entry> {
+        self.followers.iter().map(Follower::checkpoint_entry).collect()
+    }
+
+    fn save_checkpoint_or_warn(&mut self) {
+        let entries = self.checkpoint_entries();
+        if let Some(checkpointer) = self.checkpointer.as_mut() {
+            if let Err(e) = checkpointer.save(entries) {
+                warn!(error = %e, "cannot write checkpoint; will retry");
+            }
+        }
+    }
+}
