@@ -1,0 +1,244 @@
+//! Rotation, truncation, re-creation and discovery, with the real binary on
+//! real files.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{numbered, LogWriter, Tail};
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
+/// Writes lines `1..=total`, one write each, renaming the file away every
+/// `per_file` lines. A few lines go to the renamed file through the old
+/// descriptor after each rename, as nginx does until it reopens its log.
+///
+/// `may_rotate(lines_before_this_file)` gates each rename; the writer keeps
+/// writing while it says no. Returns the number of rotations.
+fn write_with_rotation(log: &Path, total: usize, per_file: usize, may_rotate: impl Fn(usize) -> bool) -> usize {
+    let dir = log.parent().unwrap();
+    let name = log.file_name().unwrap().to_str().unwrap();
+    let mut writer = LogWriter::create(log);
+    let mut file_start = 0;
+    let mut rotations = 0;
+    let mut n = 1;
+    while n <= total {
+        writer.line(&n.to_string());
+        n += 1;
+        if n - 1 - file_start >= per_file && may_rotate(file_start) {
+            rotations += 1;
+            let mut old = writer.rename_to(&dir.join(format!("{name}.{rotations}")));
+            for _ in 0..10 {
+                if n <= total {
+                    old.line(&n.to_string());
+                    n += 1;
+                }
+            }
+            writer = LogWriter::create(log);
+            file_start = n - 1;
+        }
+    }
+    rotations
+}
+
+#[test]
+fn rename_rotation_under_a_fast_writer_delivers_every_line_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let tail = Tail::start(&[path_arg(&log)]);
+
+    // A file must have been seen before it is rotated away under a name the
+    // paths do not match: otherwise no tailer could know it existed. So each
+    // rename waits until the first line of the current file came out, while
+    // the writer keeps appending at full speed.
+    let total = 100_000;
+    let rotations = write_with_rotation(&log, total, 3_000, |before| tail.stdout.line_count() > before);
+    tail.stdout.wait_for_lines(total);
+    let finished = tail.terminate();
+
+    assert!(finished.status.success(), "stderr:\n{}", finished.stderr);
+    assert!(rotations >= 10, "only {rotations} rotations happened");
+    let expected = numbered("", 1..=total);
+    assert!(finished.lines() == expected, "lines lost, repeated or out of order");
+}
+
+#[test]
+fn rotated_files_matching_the_glob_are_read_once_even_when_missed_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let pattern = format!("{}*", log.display());
+    let tail = Tail::start(&[&pattern]);
+
+    // No coupling: the writer may rotate several times between two looks of
+    // the tailer. Every rotated file still matches the glob, so every line
+    // must arrive once, and the lines of each file in order.
+    let total = 50_000;
+    let per_file = 2_000;
+    write_with_rotation(&log, total, per_file, |_| true);
+    tail.stdout.wait_for_lines(total);
+    let finished = tail.terminate();
+    assert!(finished.status.success(), "stderr:\n{}", finished.stderr);
+
+    let got: Vec<usize> = finished.lines().iter().map(|l| l.parse().unwrap()).collect();
+    let mut sorted = got.clone();
+    sorted.sort_unstable();
+    assert!(sorted == (1..=total).collect::<Vec<_>>(), "lines lost or repeated");
+    let mut last_in_file = std::collections::HashMap::new();
+    for n in got {
+        // Line n sits in the file of rotation (n - 1) / (per_file + 10).
+        let file = (n - 1) / (per_file + 10);
+        if let Some(prev) = last_in_file.insert(file, n) {
+            assert!(prev < n, "line {n} came after line {prev} of the same file");
+        }
+    }
+}
+
+#[test]
+fn copytruncate_restarts_at_zero_with_one_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut writer = LogWriter::create(&log);
+    for line in numbered("before-", 1..=1000) {
+        writer.line(&line);
+    }
+    let tail = Tail::start(&[path_arg(&log)]);
+    tail.stdout.wait_for_lines(1000);
+
+    // logrotate's copytruncate: copy away, truncate in place; the writer's
+    // O_APPEND descriptor goes on at the new end.
+    fs::copy(&log, dir.path().join("app.log.1")).unwrap();
+    fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    for line in numbered("after-", 1..=500) {
+        writer.line(&line);
+    }
+    tail.stdout.wait_for_lines(1500);
+    let finished = tail.terminate();
+
+    let mut expected = numbered("before-", 1..=1000);
+    expected.extend(numbered("after-", 1..=500));
+    assert_eq!(finished.lines(), expected);
+    assert_eq!(finished.stderr.matches("truncated").count(), 1, "stderr:\n{}", finished.stderr);
+}
+
+#[test]
+fn truncated_and_rewritten_past_the_offset_is_caught_by_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "old-1\nold-2\n").unwrap();
+    // Polling rarely leaves the truncation and the rewrite to be seen in one
+    // look, where the size alone shows nothing wrong.
+    let tail = Tail::start(&["--poll", "300ms", path_arg(&log)]);
+    tail.stdout.wait_for_lines(2);
+    fs::write(&log, "new-1 is longer than before\nnew-2\n").unwrap();
+    tail.stdout.wait_for_lines(4);
+    let finished = tail.terminate();
+    assert_eq!(finished.lines(), ["old-1", "old-2", "new-1 is longer than before", "new-2"]);
+}
+
+#[test]
+fn deleted_and_recreated_file_is_followed_from_its_first_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut writer = LogWriter::create(&log);
+    writer.line("first-1");
+    let tail = Tail::start(&[path_arg(&log)]);
+    tail.stdout.wait_for_lines(1);
+
+    writer.line("first-2");
+    fs::remove_file(&log).unwrap();
+    writer.line("first-3 written after unlink");
+    drop(writer);
+    let mut writer = LogWriter::create(&log);
+    writer.line("second-1");
+    writer.line("second-2");
+    tail.stdout.wait_for_lines(5);
+    let finished = tail.terminate();
+    assert_eq!(
+        finished.lines(),
+        ["first-1", "first-2", "first-3 written after unlink", "second-1", "second-2"]
+    );
+}
+
+#[test]
+fn globs_pick_up_files_that_appear_later_from_their_first_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = format!("{}/*.log", dir.path().display());
+    let tail = Tail::start(&["--output", "prefixed", &pattern]);
+    tail.stderr.wait_for_text("waiting for it to appear");
+
+    fs::write(dir.path().join("a.log"), "a-1\na-2\n").unwrap();
+    tail.stdout.wait_for_lines(2);
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    fs::write(dir.path().join("ignored.txt"), "not a log\n").unwrap();
+    fs::write(dir.path().join("b.log"), "b-1\n").unwrap();
+    tail.stdout.wait_for_lines(3);
+    let finished = tail.terminate();
+
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    assert_eq!(
+        finished.lines(),
+        [
+            format!("{}: a-1", a.display()),
+            format!("{}: a-2", a.display()),
+            format!("{}: b-1", b.display())
+        ]
+    );
+    assert_eq!(finished.stderr.matches("waiting for it to appear").count(), 1);
+}
+
+#[test]
+fn polling_mode_follows_rotation_without_inotify() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let tail = Tail::start(&["--poll", "50ms", path_arg(&log)]);
+    let mut writer = LogWriter::create(&log);
+    let mut n = 0;
+    for rotation in 1..=5 {
+        let file_start = n;
+        for _ in 0..1_000 {
+            n += 1;
+            writer.line(&n.to_string());
+        }
+        // Rotate once the tailer has seen this file (see the inotify test).
+        tail.stdout.wait_for_lines(file_start + 1);
+        let mut old = writer.rename_to(&dir.path().join(format!("app.log.{rotation}")));
+        n += 1;
+        old.line(&n.to_string());
+        writer = LogWriter::create(&log);
+    }
+    tail.stdout.wait_for_lines(n);
+    let finished = tail.terminate();
+    assert_eq!(finished.lines(), numbered("", 1..=n));
+}
+
+#[test]
+fn a_symlinked_path_follows_the_links_current_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let pods = dir.path().join("pods");
+    fs::create_dir(&pods).unwrap();
+    let link = dir.path().join("container.log");
+    fs::write(pods.join("0.log"), "restart-0 line-1\n").unwrap();
+    std::os::unix::fs::symlink(pods.join("0.log"), &link).unwrap();
+
+    let tail = Tail::start(&[path_arg(&link)]);
+    tail.stdout.wait_for_lines(1);
+    // Writes land in the target's directory, which is not the link's.
+    LogWriter::create(&pods.join("0.log")).line("restart-0 line-2");
+    tail.stdout.wait_for_lines(2);
+
+    // The container restarts: kubelet points the link at a new file.
+    fs::write(pods.join("1.log"), "restart-1 line-1\n").unwrap();
+    let tmp_link = dir.path().join("container.log.tmp");
+    std::os::unix::fs::symlink(pods.join("1.log"), &tmp_link).unwrap();
+    fs::rename(&tmp_link, &link).unwrap();
+    tail.stdout.wait_for_lines(3);
+    let finished = tail.terminate();
+    assert_eq!(
+        finished.lines(),
+        ["restart-0 line-1", "restart-0 line-2", "restart-1 line-1"]
+    );
+}
