@@ -1,0 +1,204 @@
+//! Start, stop and restart: signals, checkpoints, a closed stdout, bad flags.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use common::{numbered, run, LogWriter, Tail};
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
+#[test]
+fn sigterm_drains_every_written_line_then_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut writer = LogWriter::create(&log);
+    writer.line("0");
+    let tail = Tail::start(&[path_arg(&log)]);
+    tail.stdout.wait_for_lines(1);
+
+    // Everything written before the signal must come out, including the
+    // unfinished last line, although the tailer may not have seen it yet.
+    let total = 50_000;
+    for n in 1..=total {
+        writer.line(&n.to_string());
+    }
+    writer.write("unfinished");
+    let finished = tail.terminate();
+
+    assert!(finished.status.success(), "stderr:\n{}", finished.stderr);
+    let mut expected = numbered("", 0..=total);
+    expected.push("unfinished".into());
+    assert!(finished.lines() == expected, "lines lost at shutdown");
+}
+
+#[test]
+fn sigint_stops_like_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "a\n").unwrap();
+    let tail = Tail::start(&[path_arg(&log)]);
+    tail.stdout.wait_for_lines(1);
+    common::signal(tail.pid(), libc::SIGINT);
+    let finished = tail.wait();
+    assert!(finished.status.success());
+    assert_eq!(finished.lines(), ["a"]);
+}
+
+#[test]
+fn restart_with_checkpoint_delivers_every_line_exactly_once_across_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let checkpoint = dir.path().join("state/checkpoint.json");
+    fs::create_dir(dir.path().join("state")).unwrap();
+    let pattern = format!("{}*", log.display());
+    let args = ["--checkpoint", path_arg(&checkpoint), &pattern];
+
+    let mut writer = LogWriter::create(&log);
+    for n in 1..=1000 {
+        writer.line(&n.to_string());
+    }
+    let first = Tail::start(&args);
+    first.stdout.wait_for_lines(1000);
+    for n in 1001..=2000 {
+        writer.line(&n.to_string());
+    }
+    writer.write("20"); // half a line when the first run stops
+    let first = first.terminate();
+    assert!(first.status.success(), "stderr:\n{}", first.stderr);
+
+    // While nothing runs: the line is finished, more is written, and the
+    // file is rotated by rename with a new one in its place.
+    writer.line("01");
+    for n in 2002..=3000 {
+        writer.line(&n.to_string());
+    }
+    let mut writer = writer.rename_to(&dir.path().join("app.log.1"));
+    writer.line("3001");
+    let mut writer = LogWriter::create(&log);
+    for n in 3002..=4000 {
+        writer.line(&n.to_string());
+    }
+
+    let second = Tail::start(&args);
+    second.stdout.wait_for_lines(4000 - first.lines().len());
+    let second = second.terminate();
+    assert!(second.status.success(), "stderr:\n{}", second.stderr);
+
+    let mut all = first.lines();
+    all.extend(second.lines());
+    assert!(all == numbered("", 1..=4000), "lines lost, repeated or out of order across the restart");
+    assert_eq!(first.lines().len(), 2000, "the half line waits for the next run");
+
+    // A third run has nothing new to say.
+    let third = run(&["--no-follow", "--checkpoint", path_arg(&checkpoint), &pattern]);
+    assert!(third.status.success());
+    assert!(third.stdout.is_empty(), "repeated: {}", String::from_utf8_lossy(&third.stdout));
+}
+
+#[test]
+fn reused_inode_is_read_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let checkpoint = dir.path().join("checkpoint.json");
+    let args = ["--no-follow", "--checkpoint", path_arg(&checkpoint), path_arg(&log)];
+    fs::write(&log, "old-1\nold-2\n").unwrap();
+    assert_eq!(run(&args).lines(), ["old-1", "old-2"]);
+
+    // Same device and inode, other content: what a filesystem handing a
+    // freed inode to a new file looks like. Rewriting in place produces it
+    // deterministically; the new file is longer than the checkpoint offset,
+    // so only the fingerprint can tell.
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
+    let before = inode(&log);
+    fs::write(&log, "new-1 from another writer\nnew-2\n").unwrap();
+    assert_eq!(inode(&log), before);
+    let second = run(&args);
+    assert_eq!(second.lines(), ["new-1 from another writer", "new-2"]);
+    assert!(second.stderr.contains("inode reused"), "stderr:\n{}", second.stderr);
+}
+
+#[test]
+fn closed_stdout_ends_the_program_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut writer = LogWriter::create(&log);
+    writer.line("first");
+    let (tail, pipe) = Tail::start_with_pipe(&[path_arg(&log)]);
+    let mut reader = BufReader::new(pipe);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "first\n");
+    drop(reader);
+
+    // The next lines find no reader: the write fails with EPIPE.
+    for n in 0..100 {
+        writer.line(&format!("unread {n}"));
+    }
+    let finished = tail.wait();
+    assert!(finished.status.success(), "exit status {:?}", finished.status);
+    assert!(finished.stderr.is_empty(), "stderr:\n{}", finished.stderr);
+}
+
+#[test]
+fn bad_flags_get_a_usage_error_and_exit_2() {
+    for args in [
+        &["--bogus", "x.log"][..],
+        &[][..],
+        &["--lines", "ten", "x.log"][..],
+        &["--poll", "0s", "x.log"][..],
+        &["--output", "xml", "x.log"][..],
+        &["--max-line-bytes", "5 parsecs", "x.log"][..],
+    ] {
+        let finished = run(args);
+        assert_eq!(finished.status.code(), Some(2), "args {args:?}");
+        assert!(finished.stderr.contains("Usage:") || finished.stderr.contains("error:"), "{args:?}: {}", finished.stderr);
+        assert!(finished.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_garbage_checkpoint_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("checkpoint.json");
+    fs::write(&checkpoint, b"\x7fELF garbage").unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "a\n").unwrap();
+    let finished = run(&["--no-follow", "--checkpoint", path_arg(&checkpoint), path_arg(&log)]);
+    assert_eq!(finished.status.code(), Some(1));
+    assert!(finished.stderr.contains("not a valid sidecar-tail checkpoint"), "{}", finished.stderr);
+    assert!(finished.stderr.contains("move it away"), "{}", finished.stderr);
+}
+
+#[test]
+fn no_follow_reports_missing_files_and_prints_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "a\nb\n").unwrap();
+    let missing = dir.path().join("missing.log");
+    let finished = run(&["--no-follow", path_arg(&log), path_arg(&missing)]);
+    assert_eq!(finished.status.code(), Some(1));
+    assert_eq!(finished.lines(), ["a", "b"]);
+    assert!(finished.stderr.contains("no such file"), "{}", finished.stderr);
+    assert!(finished.stderr.contains("missing.log"), "{}", finished.stderr);
+}
+
+#[test]
+fn diagnostics_can_be_json_and_never_reach_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let tail = Tail::start(&["--log-format", "json", path_arg(&log)]);
+    tail.stderr.wait_for_text("waiting for it to appear");
+    fs::write(&log, "a\n").unwrap();
+    tail.stdout.wait_for_lines(1);
+    let finished = tail.terminate();
+    assert_eq!(finished.lines(), ["a"]);
+    for line in finished.stderr.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("each diagnostic is JSON");
+        assert!(value.get("level").is_some(), "{line}");
+    }
+}
