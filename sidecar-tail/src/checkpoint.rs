@@ -29,7 +29,9 @@ pub enum CheckpointError {
         source: io::Error,
     },
     /// The file exists but is not a checkpoint this version can read.
-    #[error("checkpoint {path} is not a valid sidecar-tail checkpoint ({reason}); move it away to start afresh")]
+    #[error(
+        "checkpoint {path} is not a valid sidecar-tail checkpoint ({reason}); move it away to start afresh"
+    )]
     Invalid {
         /// The checkpoint file.
         path: PathBuf,
@@ -113,10 +115,11 @@ impl Checkpointer {
             version: VERSION,
             files: entries,
         };
-        self.write_atomically(&on_disk).map_err(|source| CheckpointError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.write_atomically(&on_disk)
+            .map_err(|source| CheckpointError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
         self.last_written = Some(on_disk.files);
         Ok(())
     }
@@ -175,6 +178,9 @@ mod tests {
         let path = dir.path().join("cp.json");
         fs::write(&path, b"\x00\x01 not json").unwrap();
         let err = Checkpointer::new(&path).load().unwrap_err();
-        assert!(err.to_string().contains("not a valid sidecar-tail checkpoint"), "{err}");
+        assert!(
+            err.to_string().contains("not a valid sidecar-tail checkpoint"),
+            "{err}"
+        );
     }
 }

@@ -176,13 +176,20 @@ fn parse_size(text: &str) -> Result<usize, String> {
         "k" | "kib" | "kb" => 1 << 10,
         "m" | "mib" | "mb" => 1 << 20,
         "g" | "gib" | "gb" => 1 << 30,
-        other => return Err(format!("unknown size unit {other:?} (use K, M, G, KiB, MiB, GiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use K, M, G, KiB, MiB, GiB)"
+            ))
+        }
     };
     let n: usize = digits
         .parse()
         .map_err(|_| format!("expected a size like 65536, 64KiB or 1MiB, got {text:?}"))?;
     match n.checked_mul(multiplier) {
-        Some(0) | None => Err(format!("size {text:?} must be between 1 byte and {} bytes", usize::MAX)),
+        Some(0) | None => Err(format!(
+            "size {text:?} must be between 1 byte and {} bytes",
+            usize::MAX
+        )),
         Some(bytes) => Ok(bytes),
     }
 }

@@ -182,7 +182,10 @@ mod tests {
 
     #[test]
     fn literal_base_stops_at_first_glob_component() {
-        assert_eq!(literal_base("/var/log/nginx/*.log"), PathBuf::from("/var/log/nginx"));
+        assert_eq!(
+            literal_base("/var/log/nginx/*.log"),
+            PathBuf::from("/var/log/nginx")
+        );
         assert_eq!(literal_base("/var/log/*/x.log"), PathBuf::from("/var/log"));
         assert_eq!(literal_base("*.log"), PathBuf::from("."));
     }
@@ -199,7 +202,11 @@ mod tests {
             format!("{}/missing.log", dir.path().display()),
         ];
         let scan = Discovery::new(&patterns).unwrap().scan();
-        assert_eq!(scan.found.len(), 1, "the link and its target are one file; dirs are skipped");
+        assert_eq!(
+            scan.found.len(),
+            1,
+            "the link and its target are one file; dirs are skipped"
+        );
         assert_eq!(scan.found[0].path, real);
         assert_eq!(scan.matched, vec![true, false]);
     }

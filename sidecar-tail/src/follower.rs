@@ -156,7 +156,11 @@ impl Follower {
         let size = self.file.metadata().map_err(|e| file_error(&self.path, e))?.len();
         let offset = self.splitter.read_offset();
         let rewritten = size < offset
-            || (size > offset && !self.fingerprint.matches(&self.file).map_err(|e| file_error(&self.path, e))?);
+            || (size > offset
+                && !self
+                    .fingerprint
+                    .matches(&self.file)
+                    .map_err(|e| file_error(&self.path, e))?);
         if rewritten {
             warn!(path = %self.path.display(), "file truncated or rewritten; reading it again from the start");
             self.finish(sink)?;
@@ -270,6 +274,10 @@ mod tests {
         assert_eq!(start_of_last_lines(&file, 9, 10).unwrap(), 0);
         assert_eq!(start_of_last_lines(&file, 9, 0).unwrap(), 9);
         io::Write::write_all(&mut file, b"dd").unwrap();
-        assert_eq!(start_of_last_lines(&file, 11, 1).unwrap(), 9, "an unfinished last line counts");
+        assert_eq!(
+            start_of_last_lines(&file, 11, 1).unwrap(),
+            9,
+            "an unfinished last line counts"
+        );
     }
 }

@@ -37,6 +37,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let mut tailer = Tailer::new(cli.tail_config())?;
     handle_signals(tailer.waker(), cli.drain_timeout)?;
 
+    enlarge_stdout_pipe();
     let stdout_is_terminal = io::stdout().is_terminal();
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -45,8 +46,14 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     // Our own handles on fds 1 and 2, buffered by us and flushed after each
     // pass, rather than std's line-buffered stdout which writes per line.
-    let stdout = io::stdout().as_fd().try_clone_to_owned().context("duplicating stdout")?;
-    let stderr = io::stderr().as_fd().try_clone_to_owned().context("duplicating stderr")?;
+    let stdout = io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("duplicating stdout")?;
+    let stderr = io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("duplicating stderr")?;
     let mut sink = OutputSink::new(
         cli.output_format(stdout_is_terminal),
         color,
@@ -83,6 +90,15 @@ fn handle_signals(waker: Waker, drain_timeout: Duration) -> anyhow::Result<()> {
         })
         .context("starting the signal thread")?;
     Ok(())
+}
+
+/// A pipe holds 64 KiB by default, so a writer of large blocks and its
+/// reader (kubelet's log collector, a shell pipeline) take turns instead of
+/// running side by side; 1 MiB, the largest an unprivileged process may ask
+/// for, lets both run and absorbs bursts while the reader is slow. Stdout
+/// that is not a pipe, or a refusal, leaves things as they are.
+fn enlarge_stdout_pipe() {
+    let _ = rustix::pipe::fcntl_setpipe_size(io::stdout(), 1 << 20);
 }
 
 fn is_closed_output(error: &anyhow::Error) -> bool {

@@ -35,7 +35,10 @@ impl Routing {
     /// Whether lines of `path` go to stderr.
     pub fn to_stderr(&self, path: &Path) -> bool {
         self.stderr_patterns.iter().any(|p| {
-            p.matches_path(path) || path.file_name().is_some_and(|name| p.matches_path(Path::new(name)))
+            p.matches_path(path)
+                || path
+                    .file_name()
+                    .is_some_and(|name| p.matches_path(Path::new(name)))
         })
     }
 }
@@ -47,6 +50,9 @@ pub struct OutputSink<O: Write, E: Write> {
     routing: Routing,
     stdout: O,
     stderr: E,
+    /// Prefixed and JSON lines are rendered here first, so that a block goes
+    /// out in one write rather than several small ones per line.
+    scratch: Vec<u8>,
 }
 
 #[derive(Serialize)]
@@ -70,6 +76,7 @@ impl<O: Write, E: Write> OutputSink<O, E> {
             routing,
             stdout,
             stderr,
+            scratch: Vec::new(),
         }
     }
 }
@@ -81,23 +88,26 @@ impl<O: Write, E: Write> LineSink for OutputSink<O, E> {
         } else {
             &mut self.stdout
         };
+        let rendered = &mut self.scratch;
+        rendered.clear();
         match self.format {
             OutputFormat::Raw => {
                 out.write_all(block.bytes)?;
                 if !block.terminated {
                     out.write_all(b"\n")?;
                 }
+                return Ok(());
             }
             OutputFormat::Prefixed => {
-                let shown = path.display().to_string();
+                let prefix = if self.color {
+                    format!("{PATH_COLOR}{}{RESET}: ", path.display())
+                } else {
+                    format!("{}: ", path.display())
+                };
                 for (_, line) in block.lines() {
-                    if self.color {
-                        write!(out, "{PATH_COLOR}{shown}{RESET}: ")?;
-                    } else {
-                        write!(out, "{shown}: ")?;
-                    }
-                    out.write_all(line)?;
-                    out.write_all(b"\n")?;
+                    rendered.extend_from_slice(prefix.as_bytes());
+                    rendered.extend_from_slice(line);
+                    rendered.push(b'\n');
                 }
             }
             OutputFormat::Json => {
@@ -109,12 +119,12 @@ impl<O: Write, E: Write> LineSink for OutputSink<O, E> {
                         line: &String::from_utf8_lossy(line),
                         partial: !block.terminated,
                     };
-                    serde_json::to_writer(&mut *out, &record)?;
-                    out.write_all(b"\n")?;
+                    serde_json::to_writer(&mut *rendered, &record)?;
+                    rendered.push(b'\n');
                 }
             }
         }
-        Ok(())
+        out.write_all(rendered)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -169,7 +179,10 @@ mod tests {
     #[test]
     fn routing_matches_full_path_or_name() {
         let by_name = Routing::new(vec![glob::Pattern::new("error.log").unwrap()]);
-        assert_eq!(render(OutputFormat::Raw, by_name, BLOCK), (String::new(), "a \"q\"\nb\n".into()));
+        assert_eq!(
+            render(OutputFormat::Raw, by_name, BLOCK),
+            (String::new(), "a \"q\"\nb\n".into())
+        );
         let by_path = Routing::new(vec![glob::Pattern::new("/logs/*").unwrap()]);
         assert!(by_path.to_stderr(Path::new("/logs/access.log")));
         assert!(!by_path.to_stderr(Path::new("/other/access.log")));

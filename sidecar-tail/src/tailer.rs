@@ -20,7 +20,7 @@ use crate::lines::LineSink;
 use crate::watch::{wake_channel, DirWatcher, Waker, Wakeups};
 
 /// Bytes read from a file per system call.
-pub const READ_CHUNK: usize = 256 * 1024;
+pub const READ_CHUNK: usize = 64 * 1024;
 
 /// How often files are polled when inotify turns out to be unusable.
 pub const FALLBACK_POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -321,7 +321,11 @@ impl Tailer {
             dirs.push(target.parent().map(Path::to_path_buf));
         }
         for dir in dirs.into_iter().flatten() {
-            let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+            let dir = if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            };
             self.watch_dir(&dir);
         }
     }

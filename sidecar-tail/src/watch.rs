@@ -147,7 +147,10 @@ impl DirWatcher {
 }
 
 fn is_plain_write(kind: &EventKind) -> bool {
-    matches!(kind, EventKind::Modify(ModifyKind::Data(_)) | EventKind::Access(_))
+    matches!(
+        kind,
+        EventKind::Modify(ModifyKind::Data(_)) | EventKind::Access(_)
+    )
 }
 
 fn is_missing(error: &notify::Error) -> bool {

@@ -43,7 +43,7 @@ fn sigint_stops_like_sigterm() {
     fs::write(&log, "a\n").unwrap();
     let tail = Tail::start(&[path_arg(&log)]);
     tail.stdout.wait_for_lines(1);
-    common::signal(tail.pid(), libc::SIGINT);
+    common::signal(tail.pid(), common::Signal::INT);
     let finished = tail.wait();
     assert!(finished.status.success());
     assert_eq!(finished.lines(), ["a"]);
@@ -91,13 +91,20 @@ fn restart_with_checkpoint_delivers_every_line_exactly_once_across_rotation() {
 
     let mut all = first.lines();
     all.extend(second.lines());
-    assert!(all == numbered("", 1..=4000), "lines lost, repeated or out of order across the restart");
+    assert!(
+        all == numbered("", 1..=4000),
+        "lines lost, repeated or out of order across the restart"
+    );
     assert_eq!(first.lines().len(), 2000, "the half line waits for the next run");
 
     // A third run has nothing new to say.
     let third = run(&["--no-follow", "--checkpoint", path_arg(&checkpoint), &pattern]);
     assert!(third.status.success());
-    assert!(third.stdout.is_empty(), "repeated: {}", String::from_utf8_lossy(&third.stdout));
+    assert!(
+        third.stdout.is_empty(),
+        "repeated: {}",
+        String::from_utf8_lossy(&third.stdout)
+    );
 }
 
 #[test]
@@ -105,7 +112,12 @@ fn reused_inode_is_read_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     let checkpoint = dir.path().join("checkpoint.json");
-    let args = ["--no-follow", "--checkpoint", path_arg(&checkpoint), path_arg(&log)];
+    let args = [
+        "--no-follow",
+        "--checkpoint",
+        path_arg(&checkpoint),
+        path_arg(&log),
+    ];
     fs::write(&log, "old-1\nold-2\n").unwrap();
     assert_eq!(run(&args).lines(), ["old-1", "old-2"]);
 
@@ -119,7 +131,11 @@ fn reused_inode_is_read_from_the_start() {
     assert_eq!(inode(&log), before);
     let second = run(&args);
     assert_eq!(second.lines(), ["new-1 from another writer", "new-2"]);
-    assert!(second.stderr.contains("inode reused"), "stderr:\n{}", second.stderr);
+    assert!(
+        second.stderr.contains("inode reused"),
+        "stderr:\n{}",
+        second.stderr
+    );
 }
 
 #[test]
@@ -156,7 +172,11 @@ fn bad_flags_get_a_usage_error_and_exit_2() {
     ] {
         let finished = run(args);
         assert_eq!(finished.status.code(), Some(2), "args {args:?}");
-        assert!(finished.stderr.contains("Usage:") || finished.stderr.contains("error:"), "{args:?}: {}", finished.stderr);
+        assert!(
+            finished.stderr.contains("Usage:") || finished.stderr.contains("error:"),
+            "{args:?}: {}",
+            finished.stderr
+        );
         assert!(finished.stdout.is_empty());
     }
 }
@@ -168,9 +188,18 @@ fn a_garbage_checkpoint_is_refused_with_a_clear_error() {
     fs::write(&checkpoint, b"\x7fELF garbage").unwrap();
     let log = dir.path().join("app.log");
     fs::write(&log, "a\n").unwrap();
-    let finished = run(&["--no-follow", "--checkpoint", path_arg(&checkpoint), path_arg(&log)]);
+    let finished = run(&[
+        "--no-follow",
+        "--checkpoint",
+        path_arg(&checkpoint),
+        path_arg(&log),
+    ]);
     assert_eq!(finished.status.code(), Some(1));
-    assert!(finished.stderr.contains("not a valid sidecar-tail checkpoint"), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("not a valid sidecar-tail checkpoint"),
+        "{}",
+        finished.stderr
+    );
     assert!(finished.stderr.contains("move it away"), "{}", finished.stderr);
 }
 

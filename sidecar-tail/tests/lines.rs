@@ -60,10 +60,17 @@ fn long_lines_come_out_in_pieces_with_a_warning_and_nothing_lost() {
     let lines = finished.lines();
     assert_eq!(lines.len(), 6);
     assert_eq!(lines[0], "short");
-    assert_eq!(lines[1..5].iter().map(String::len).collect::<Vec<_>>(), [1000, 1000, 1000, 500]);
+    assert_eq!(
+        lines[1..5].iter().map(String::len).collect::<Vec<_>>(),
+        [1000, 1000, 1000, 500]
+    );
     assert_eq!(lines[1..5].concat(), long);
     assert_eq!(lines[5], "after");
-    assert!(finished.stderr.contains("longer than --max-line-bytes"), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("longer than --max-line-bytes"),
+        "{}",
+        finished.stderr
+    );
 }
 
 #[test]

@@ -18,7 +18,12 @@ fn path_arg(path: &Path) -> &str {
 ///
 /// `may_rotate(lines_before_this_file)` gates each rename; the writer keeps
 /// writing while it says no. Returns the number of rotations.
-fn write_with_rotation(log: &Path, total: usize, per_file: usize, may_rotate: impl Fn(usize) -> bool) -> usize {
+fn write_with_rotation(
+    log: &Path,
+    total: usize,
+    per_file: usize,
+    may_rotate: impl Fn(usize) -> bool,
+) -> usize {
     let dir = log.parent().unwrap();
     let name = log.file_name().unwrap().to_str().unwrap();
     let mut writer = LogWriter::create(log);
@@ -62,7 +67,10 @@ fn rename_rotation_under_a_fast_writer_delivers_every_line_once_in_order() {
     assert!(finished.status.success(), "stderr:\n{}", finished.stderr);
     assert!(rotations >= 10, "only {rotations} rotations happened");
     let expected = numbered("", 1..=total);
-    assert!(finished.lines() == expected, "lines lost, repeated or out of order");
+    assert!(
+        finished.lines() == expected,
+        "lines lost, repeated or out of order"
+    );
 }
 
 #[test]
@@ -85,7 +93,10 @@ fn rotated_files_matching_the_glob_are_read_once_even_when_missed_live() {
     let got: Vec<usize> = finished.lines().iter().map(|l| l.parse().unwrap()).collect();
     let mut sorted = got.clone();
     sorted.sort_unstable();
-    assert!(sorted == (1..=total).collect::<Vec<_>>(), "lines lost or repeated");
+    assert!(
+        sorted == (1..=total).collect::<Vec<_>>(),
+        "lines lost or repeated"
+    );
     let mut last_in_file = std::collections::HashMap::new();
     for n in got {
         // Line n sits in the file of rotation (n - 1) / (per_file + 10).
@@ -110,7 +121,12 @@ fn copytruncate_restarts_at_zero_with_one_notice() {
     // logrotate's copytruncate: copy away, truncate in place; the writer's
     // O_APPEND descriptor goes on at the new end.
     fs::copy(&log, dir.path().join("app.log.1")).unwrap();
-    fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
     for line in numbered("after-", 1..=500) {
         writer.line(&line);
     }
@@ -120,7 +136,12 @@ fn copytruncate_restarts_at_zero_with_one_notice() {
     let mut expected = numbered("before-", 1..=1000);
     expected.extend(numbered("after-", 1..=500));
     assert_eq!(finished.lines(), expected);
-    assert_eq!(finished.stderr.matches("truncated").count(), 1, "stderr:\n{}", finished.stderr);
+    assert_eq!(
+        finished.stderr.matches("truncated").count(),
+        1,
+        "stderr:\n{}",
+        finished.stderr
+    );
 }
 
 #[test]
@@ -135,7 +156,10 @@ fn truncated_and_rewritten_past_the_offset_is_caught_by_fingerprint() {
     fs::write(&log, "new-1 is longer than before\nnew-2\n").unwrap();
     tail.stdout.wait_for_lines(4);
     let finished = tail.terminate();
-    assert_eq!(finished.lines(), ["old-1", "old-2", "new-1 is longer than before", "new-2"]);
+    assert_eq!(
+        finished.lines(),
+        ["old-1", "old-2", "new-1 is longer than before", "new-2"]
+    );
 }
 
 #[test]
@@ -158,7 +182,13 @@ fn deleted_and_recreated_file_is_followed_from_its_first_byte() {
     let finished = tail.terminate();
     assert_eq!(
         finished.lines(),
-        ["first-1", "first-2", "first-3 written after unlink", "second-1", "second-2"]
+        [
+            "first-1",
+            "first-2",
+            "first-3 written after unlink",
+            "second-1",
+            "second-2"
+        ]
     );
 }
 

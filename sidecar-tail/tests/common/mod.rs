@@ -11,6 +11,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub use rustix::process::Signal;
+use rustix::process::{kill_process, Pid};
+
 /// How long any wait may take before the test fails: generous, since CI
 /// machines are slow and loaded; a passing test never waits this long.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -79,9 +82,19 @@ impl Captured {
         let mut state = self.state.lock().unwrap();
         while !done(&state) {
             let now = Instant::now();
-            let tail = || String::from_utf8_lossy(&state.bytes[state.bytes.len().saturating_sub(2000)..]).into_owned();
-            assert!(now < deadline, "timed out waiting for {what}; captured output ends with:\n{}", tail());
-            assert!(!state.closed, "stream closed while waiting for {what}; captured output ends with:\n{}", tail());
+            let tail = || {
+                String::from_utf8_lossy(&state.bytes[state.bytes.len().saturating_sub(2000)..]).into_owned()
+            };
+            assert!(
+                now < deadline,
+                "timed out waiting for {what}; captured output ends with:\n{}",
+                tail()
+            );
+            assert!(
+                !state.closed,
+                "stream closed while waiting for {what}; captured output ends with:\n{}",
+                tail()
+            );
             state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
         }
     }
@@ -98,7 +111,9 @@ impl Captured {
 
     /// Waits until `needle` appears.
     pub fn wait_for_text(&self, needle: &str) {
-        self.wait_for(&format!("{needle:?}"), |b| String::from_utf8_lossy(b).contains(needle));
+        self.wait_for(&format!("{needle:?}"), |b| {
+            String::from_utf8_lossy(b).contains(needle)
+        });
     }
 
     fn wait_closed(&self) {
@@ -136,7 +151,10 @@ pub struct Finished {
 impl Finished {
     /// Stdout split into lines (without their newlines).
     pub fn lines(&self) -> Vec<String> {
-        String::from_utf8_lossy(&self.stdout).lines().map(str::to_owned).collect()
+        String::from_utf8_lossy(&self.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 }
 
@@ -188,7 +206,7 @@ impl Tail {
 
     /// Sends SIGTERM and waits for the process to end and its output to close.
     pub fn terminate(self) -> Finished {
-        signal(self.child.id(), libc::SIGTERM);
+        signal(self.child.id(), Signal::TERM);
         self.wait()
     }
 
@@ -226,11 +244,9 @@ impl Drop for Tail {
 }
 
 /// Sends `sig` to process `pid`.
-pub fn signal(pid: u32, sig: libc::c_int) {
-    let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
-    // SAFETY: kill(2) has no memory-safety preconditions.
-    let rc = unsafe { libc::kill(pid, sig) };
-    assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
+pub fn signal(pid: u32, sig: Signal) {
+    let pid = i32::try_from(pid).ok().and_then(Pid::from_raw).expect("a valid pid");
+    kill_process(pid, sig).unwrap_or_else(|e| panic!("kill({pid:?}, {sig:?}): {e}"));
 }
 
 /// Runs `sidecar-tail ARGS` to completion (for `--no-follow` and bad input).
