@@ -124,14 +124,19 @@ impl Checkpointer {
         Ok(())
     }
 
+    /// The temporary file each write goes through before its rename.
+    pub fn temp_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".tmp");
+        self.path.with_file_name(name)
+    }
+
     fn write_atomically(&self, on_disk: &OnDisk) -> io::Result<()> {
         let dir = match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
-        name.push(".tmp");
-        let temp = dir.join(name);
+        let temp = self.temp_path();
         {
             let mut file = File::create(&temp)?;
             serde_json::to_writer_pretty(&mut file, on_disk)?;

@@ -6,6 +6,7 @@
 //! through two patterns, or through a symlink and its target, is one file.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -66,6 +67,9 @@ pub struct Scan {
 #[derive(Debug)]
 pub struct Discovery {
     patterns: Vec<PathPattern>,
+    /// Files never to follow, as (directory, file name): our own checkpoint,
+    /// which a glob over its directory would otherwise feed back to us.
+    excluded: Vec<(PathBuf, OsString)>,
 }
 
 impl Discovery {
@@ -87,7 +91,27 @@ impl Discovery {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Discovery { patterns })
+        Ok(Discovery {
+            patterns,
+            excluded: Vec::new(),
+        })
+    }
+
+    /// Never reports the file at `path`, whatever pattern matches it.
+    pub fn exclude(&mut self, path: &Path) {
+        if let Some(name) = path.file_name() {
+            let dir = parent_dir(path);
+            self.excluded.push((dir.canonicalize().unwrap_or(dir), name.to_owned()));
+        }
+    }
+
+    fn is_excluded(&self, path: &Path) -> bool {
+        let Some(name) = path.file_name() else {
+            return false;
+        };
+        self.excluded.iter().any(|(dir, excluded)| {
+            excluded == name && parent_dir(path).canonicalize().is_ok_and(|parent| &parent == dir)
+        })
     }
 
     /// The patterns as the user gave them, in order.
@@ -115,6 +139,9 @@ impl Discovery {
             let mut matched = false;
             let mut newly_found = 0;
             let mut consider = |path: PathBuf| {
+                if self.is_excluded(&path) {
+                    return;
+                }
                 // fs::metadata follows symlinks: a link counts as its target.
                 let Ok(meta) = fs::metadata(&path) else { return };
                 if !meta.is_file() {

@@ -116,10 +116,15 @@ pub struct Tailer {
 impl Tailer {
     /// Checks the configuration; nothing is opened until [`Tailer::run`].
     pub fn new(config: TailConfig) -> Result<Self, TailError> {
-        let discovery = Discovery::new(&config.paths)?;
+        let mut discovery = Discovery::new(&config.paths)?;
+        let checkpointer = config.checkpoint.as_ref().map(Checkpointer::new);
+        if let Some(checkpointer) = &checkpointer {
+            discovery.exclude(checkpointer.path());
+            discovery.exclude(&checkpointer.temp_path());
+        }
         let (waker, wakeups) = wake_channel();
         Ok(Tailer {
-            checkpointer: config.checkpoint.as_ref().map(Checkpointer::new),
+            checkpointer,
             poll_interval: match config.watch {
                 WatchMode::Poll(interval) => Some(interval),
                 WatchMode::Events => None,

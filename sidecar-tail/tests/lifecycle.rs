@@ -108,6 +108,21 @@ fn restart_with_checkpoint_delivers_every_line_exactly_once_across_rotation() {
 }
 
 #[test]
+fn a_checkpoint_inside_the_followed_directory_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("app.log"), "a\n").unwrap();
+    let checkpoint = dir.path().join("checkpoint.json");
+    let pattern = format!("{}/*", dir.path().display());
+    let tail = Tail::start(&["--checkpoint", path_arg(&checkpoint), "--checkpoint-interval", "10ms", &pattern]);
+    tail.stdout.wait_for_lines(1);
+    common::wait_until_exists(&checkpoint);
+    // Shutdown looks for files once more, so the checkpoint, which now
+    // matches the glob, would be found there at the latest.
+    let finished = tail.terminate();
+    assert_eq!(finished.lines(), ["a"], "the checkpoint's own JSON was echoed");
+}
+
+#[test]
 fn reused_inode_is_read_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");

@@ -249,6 +249,15 @@ pub fn signal(pid: u32, sig: Signal) {
     kill_process(pid, sig).unwrap_or_else(|e| panic!("kill({pid:?}, {sig:?}): {e}"));
 }
 
+/// Waits until a file exists at `path`; fails the test after [`DEADLINE`].
+pub fn wait_until_exists(path: &Path) {
+    let deadline = Instant::now() + DEADLINE;
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Runs `sidecar-tail ARGS` to completion (for `--no-follow` and bad input).
 pub fn run(args: &[&str]) -> Finished {
     let output = Command::new(binary())
