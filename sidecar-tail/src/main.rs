@@ -18,7 +18,7 @@ use sidecar_tail::{TailError, Tailer, Waker};
 
 /// Output buffer size: large enough that raw output of a big file goes out
 /// in few system calls.
-const OUTPUT_BUFFER: usize = 64 * 1024;
+const OUTPUT_BUFFER: usize = 32 * 1024;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
