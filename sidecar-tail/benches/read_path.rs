@@ -38,18 +38,24 @@ fn split_and_write(c: &mut Criterion) {
     // Output goes to memory, so the copy that a write to a pipe costs is counted.
     let mut out = Vec::with_capacity(log.len() * 2);
     for format in [OutputFormat::Raw, OutputFormat::Prefixed, OutputFormat::Json] {
-        group.bench_with_input(BenchmarkId::from_parameter(format!("{format:?}")), &log, |b, log| {
-            b.iter(|| {
-                out.clear();
-                let mut sink = OutputSink::new(format, false, Routing::default(), &mut out, io::sink());
-                let mut splitter = LineSplitter::new(0, 1 << 20, 0);
-                let path = Path::new("/var/log/nginx/access.log");
-                for chunk in log.chunks(READ_CHUNK) {
-                    splitter.feed(chunk, &mut |block| sink.write(path, block)).unwrap();
-                }
-                sink.flush().unwrap();
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{format:?}")),
+            &log,
+            |b, log| {
+                b.iter(|| {
+                    out.clear();
+                    let mut sink = OutputSink::new(format, false, Routing::default(), &mut out, io::sink());
+                    let mut splitter = LineSplitter::new(0, 1 << 20, 0);
+                    let path = Path::new("/var/log/nginx/access.log");
+                    for chunk in log.chunks(READ_CHUNK) {
+                        splitter
+                            .feed(chunk, &mut |block| sink.write(path, block))
+                            .unwrap();
+                    }
+                    sink.flush().unwrap();
+                })
+            },
+        );
     }
     group.finish();
 }
@@ -72,7 +78,8 @@ fn tail_file_without_follow(c: &mut Criterion) {
                 ..TailConfig::default()
             };
             out.clear();
-            let mut sink = OutputSink::new(OutputFormat::Raw, false, Routing::default(), &mut out, io::sink());
+            let mut sink =
+                OutputSink::new(OutputFormat::Raw, false, Routing::default(), &mut out, io::sink());
             Tailer::new(config).unwrap().run(&mut sink).unwrap();
         })
     });

@@ -53,9 +53,9 @@ pub struct Cli {
     #[arg(long, default_value = "1s", value_name = "INTERVAL", value_parser = parse_interval)]
     pub checkpoint_interval: Duration,
 
-    /// Poll every INTERVAL instead of using inotify (for NFS and overlay
-    /// volumes where inotify sees nothing). Without it, polling starts by
-    /// itself when inotify is unavailable.
+    /// Look at every path and file every INTERVAL instead of using inotify
+    /// (for NFS and overlay volumes where inotify sees nothing). Without it,
+    /// polling every 250ms starts by itself when inotify is unavailable.
     #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
     pub poll: Option<Duration>,
 

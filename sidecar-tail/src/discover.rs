@@ -101,7 +101,8 @@ impl Discovery {
     pub fn exclude(&mut self, path: &Path) {
         if let Some(name) = path.file_name() {
             let dir = parent_dir(path);
-            self.excluded.push((dir.canonicalize().unwrap_or(dir), name.to_owned()));
+            self.excluded
+                .push((dir.canonicalize().unwrap_or(dir), name.to_owned()));
         }
     }
 

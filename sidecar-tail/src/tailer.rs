@@ -193,7 +193,10 @@ impl Tailer {
                 self.poll_all(sink, Some(drain_deadline))?;
                 return self.finish_run(sink, Some(drain_deadline));
             }
-            if wanted.rescan || Instant::now() >= next_rescan {
+            // Without events, a rename or a new file shows only by looking at
+            // the names: polling looks at them on every tick.
+            let polling = self.poll_interval.is_some();
+            if wanted.rescan || polling || Instant::now() >= next_rescan {
                 self.rescan(None);
                 next_rescan = Instant::now() + self.config.glob_interval;
             }

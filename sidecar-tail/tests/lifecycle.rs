@@ -113,7 +113,13 @@ fn a_checkpoint_inside_the_followed_directory_is_not_followed() {
     fs::write(dir.path().join("app.log"), "a\n").unwrap();
     let checkpoint = dir.path().join("checkpoint.json");
     let pattern = format!("{}/*", dir.path().display());
-    let tail = Tail::start(&["--checkpoint", path_arg(&checkpoint), "--checkpoint-interval", "10ms", &pattern]);
+    let tail = Tail::start(&[
+        "--checkpoint",
+        path_arg(&checkpoint),
+        "--checkpoint-interval",
+        "10ms",
+        &pattern,
+    ]);
     tail.stdout.wait_for_lines(1);
     common::wait_until_exists(&checkpoint);
     // Shutdown looks for files once more, so the checkpoint, which now

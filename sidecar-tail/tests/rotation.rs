@@ -245,6 +245,39 @@ fn polling_mode_follows_rotation_without_inotify() {
     assert_eq!(finished.lines(), numbered("", 1..=n));
 }
 
+/// Runs sidecar-tail in a user namespace of its own whose inotify `limit`
+/// (a file in /proc/sys/user) is 0, so inotify fails there and only there.
+fn start_without_inotify(limit: &str, log: &Path) -> Tail {
+    let mut command = std::process::Command::new("unshare");
+    command.args([
+        "--user",
+        "--map-root-user",
+        "sh",
+        "-c",
+        &format!("echo 0 > /proc/sys/user/{limit} && exec \"$0\" \"$@\""),
+        common::binary(),
+        path_arg(log),
+    ]);
+    Tail::spawn(command)
+}
+
+#[test]
+fn falls_back_to_polling_when_inotify_is_unavailable() {
+    for limit in ["max_inotify_instances", "max_inotify_watches"] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        fs::write(&log, "before\n").unwrap();
+        let tail = start_without_inotify(limit, &log);
+        tail.stderr.wait_for_text("falling back to polling");
+        tail.stdout.wait_for_lines(1);
+        LogWriter::create(&log).line("after");
+        tail.stdout.wait_for_lines(2);
+        let finished = tail.terminate();
+        assert!(finished.status.success(), "{limit}: {}", finished.stderr);
+        assert_eq!(finished.lines(), ["before", "after"], "{limit}");
+    }
+}
+
 #[test]
 fn a_symlinked_path_follows_the_links_current_target() {
     let dir = tempfile::tempdir().unwrap();

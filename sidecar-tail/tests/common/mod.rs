@@ -161,8 +161,15 @@ impl Finished {
 impl Tail {
     /// Starts `sidecar-tail ARGS`, capturing stdout and stderr.
     pub fn start(args: &[&str]) -> Tail {
-        let mut child = Command::new(binary())
-            .args(args)
+        let mut command = Command::new(binary());
+        command.args(args);
+        Tail::spawn(command)
+    }
+
+    /// Starts `command` (which runs sidecar-tail in the end), capturing
+    /// stdout and stderr.
+    pub fn spawn(mut command: Command) -> Tail {
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -245,7 +252,10 @@ impl Drop for Tail {
 
 /// Sends `sig` to process `pid`.
 pub fn signal(pid: u32, sig: Signal) {
-    let pid = i32::try_from(pid).ok().and_then(Pid::from_raw).expect("a valid pid");
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .expect("a valid pid");
     kill_process(pid, sig).unwrap_or_else(|e| panic!("kill({pid:?}, {sig:?}): {e}"));
 }
 
