@@ -6,11 +6,7 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use common::{numbered, run, LogWriter, Tail};
-
-fn path_arg(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
+use common::{numbered, path_arg, run, LogWriter, Tail};
 
 #[test]
 fn sigterm_drains_every_written_line_then_exits_zero() {

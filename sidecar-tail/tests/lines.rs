@@ -4,13 +4,8 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
-use common::{run, LogWriter, Tail};
-
-fn path_arg(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
+use common::{path_arg, run, LogWriter, Tail};
 
 #[test]
 fn a_partial_line_is_held_until_its_newline_arrives() {

@@ -6,11 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{numbered, LogWriter, Tail};
-
-fn path_arg(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
+use common::{numbered, path_arg, LogWriter, Tail};
 
 /// Writes lines `1..=total`, one write each, renaming the file away every
 /// `per_file` lines. A few lines go to the renamed file through the old

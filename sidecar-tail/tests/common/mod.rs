@@ -18,6 +18,11 @@ use rustix::process::{kill_process, Pid};
 /// machines are slow and loaded; a passing test never waits this long.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
+/// A temporary path as a command-line argument.
+pub fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
 /// The path of the binary under test.
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_sidecar-tail")
