@@ -61,7 +61,9 @@ def write_access_log(path, size):
 
 
 def throughput(log, size, busybox, runs):
-    """Best and median MiB/s of each command writing the whole log into a pipe."""
+    """MiB/s (best, median) and producer CPU seconds (median) of each command
+    writing the whole log into a pipe. The commands take turns, run after
+    run, so that a noisy neighbour on the machine hits them all alike."""
     commands = {
         "sidecar-tail --no-follow": [SIDECAR, "--no-follow", log],
         "GNU tail -n +1": ["tail", "-n", "+1", log],
@@ -70,22 +72,25 @@ def throughput(log, size, busybox, runs):
     }
     # Warm the page cache so that every command reads from memory.
     subprocess.run(["cat", log], stdout=subprocess.DEVNULL, check=True)
-    results = {}
-    for name, argv in commands.items():
-        speeds = []
-        for _ in range(runs):
+    speeds = {name: [] for name in commands}
+    cpu = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
             start = time.perf_counter()
             producer = subprocess.Popen(argv, stdout=subprocess.PIPE)
             consumer = subprocess.run(["wc", "-c"], stdin=producer.stdout, capture_output=True, check=True)
             producer.stdout.close()
-            producer.wait()
+            _, _, usage = os.wait4(producer.pid, 0)
             elapsed = time.perf_counter() - start
             got = int(consumer.stdout.split()[0])
             if got != size:
                 sys.exit(f"{name} wrote {got} bytes, expected {size}")
-            speeds.append(size / elapsed / 2**20)
-        results[name] = (max(speeds), statistics.median(speeds))
-    return results
+            speeds[name].append(size / elapsed / 2**20)
+            cpu[name].append(usage.ru_utime + usage.ru_stime)
+    return {
+        name: (max(speeds[name]), statistics.median(speeds[name]), statistics.median(cpu[name]))
+        for name in commands
+    }
 
 
 def follow_latency(argv, log, appends, label):
@@ -189,7 +194,7 @@ def many_files(argv, directory, files, idle_seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=1024, help="size of the throughput log (default 1024)")
-    parser.add_argument("--runs", type=int, default=5, help="runs per throughput command (default 5)")
+    parser.add_argument("--runs", type=int, default=9, help="runs per throughput command (default 5)")
     parser.add_argument("--appends", type=int, default=2000, help="lines appended for the latency test")
     parser.add_argument("--idle-seconds", type=float, default=10, help="idle time measured for CPU use")
     args = parser.parse_args()
@@ -200,11 +205,14 @@ def main():
         log = os.path.join(tmp, "access.log")
         size, lines = write_access_log(log, args.size_mib * 2**20)
         print(f"## Throughput: {size / 2**20:.0f} MiB, {lines} lines, page cache warm, output into a pipe (wc -c)")
-        print(f"{'command':28} {'best MiB/s':>11} {'median':>9} {'sidecar-tail / this':>20}")
+        print(
+            f"{'command':28} {'best MiB/s':>11} {'median':>9} {'ours/this (median)':>19}"
+            f" {'CPU s':>7} {'this/ours CPU':>14}"
+        )
         results = throughput(log, size, busybox, args.runs)
-        ours = results["sidecar-tail --no-follow"][0]
-        for name, (best, median) in results.items():
-            print(f"{name:28} {best:11.0f} {median:9.0f} {ours / best:19.2f}x")
+        _, ours, our_cpu = results["sidecar-tail --no-follow"]
+        for name, (best, median, cpu) in results.items():
+            print(f"{name:28} {best:11.0f} {median:9.0f} {ours / median:18.2f}x {cpu:7.2f} {cpu / our_cpu:13.2f}x")
         os.remove(log)
 
         print(f"\n## Follow latency: {args.appends} appends, one every 2 ms, append to line on stdout")
