@@ -109,6 +109,23 @@ pub enum LogFormat {
     Json,
 }
 
+/// Sends diagnostics to stderr in `format`, at the level `RUST_LOG` sets
+/// (default `warn`: a sidecar's stderr is part of the pod's log stream).
+pub fn init_tracing(format: LogFormat) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
 impl Cli {
     /// The tailer's configuration.
     pub fn tail_config(&self) -> TailConfig {

@@ -10,9 +10,8 @@ use clap::Parser;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing::error;
-use tracing_subscriber::EnvFilter;
 
-use sidecar_tail::cli::{Cli, ColorChoice, LogFormat};
+use sidecar_tail::cli::{init_tracing, Cli, ColorChoice};
 use sidecar_tail::output::{OutputSink, Routing};
 use sidecar_tail::{TailError, Tailer, Waker};
 
@@ -106,16 +105,4 @@ fn is_closed_output(error: &anyhow::Error) -> bool {
         error.downcast_ref::<TailError>(),
         Some(TailError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe
     )
-}
-
-fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_target(false);
-    match format {
-        LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
-        LogFormat::Json => builder.json().init(),
-    }
 }

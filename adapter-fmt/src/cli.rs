@@ -1,0 +1,168 @@
+//! The command line of `adapter-fmt`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use sidecar_tail::{StartAt, TailConfig, WatchMode};
+
+use crate::detect::{DateOrderMode, DetectConfig};
+use crate::encode::{check_time_format, OutputFormat, TimeStyle};
+use crate::evidence::DateOrder;
+use crate::zone::UserZone;
+
+/// Recognise the timestamps of log lines, whatever their format, and
+/// rewrite every line into one common format: NDJSON by default, with the
+/// timestamp in RFC 3339 UTC, the message, the source, the detected format
+/// and what was assumed.
+#[derive(Debug, Parser)]
+#[command(name = "adapter-fmt", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Files or globs to follow (with sidecar-tail's guarantees across
+    /// rotation); none, or `-`, reads stdin until EOF.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json", value_name = "FORMAT")]
+    pub output: OutputFormat,
+
+    /// How to read numeric dates whose day and month could be either way.
+    /// auto: a field above 12 settles it and each source's last settled
+    /// order is remembered; before that, `/` dates are month first and `.`
+    /// and `-` dates day first.
+    #[arg(long, value_enum, default_value = "auto", value_name = "ORDER")]
+    pub date_order: DateOrderArg,
+
+    /// Zone of timestamps that name none: an IANA name or an offset.
+    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    pub default_tz: UserZone,
+
+    /// Write timestamps in this zone (an IANA name or an offset) instead of UTC.
+    #[arg(long, value_name = "ZONE")]
+    pub output_tz: Option<UserZone>,
+
+    /// Write timestamps with this strftime format instead of RFC 3339.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_time_format)]
+    pub time_format: Option<String>,
+
+    /// Add the line as read to each record.
+    #[arg(long)]
+    pub keep_original: bool,
+
+    /// Join continuation lines (indented lines, `at ...` frames, `Caused
+    /// by:`) onto the record before them.
+    #[arg(long)]
+    pub multiline: bool,
+
+    /// Read the files to their end and exit, instead of following them.
+    #[arg(long)]
+    pub no_follow: bool,
+
+    /// Keep each file's delivered offset here, so a restart resumes exactly.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Poll files every INTERVAL instead of using inotify.
+    #[arg(long, value_name = "INTERVAL", value_parser = humantime_interval)]
+    pub poll: Option<Duration>,
+
+    /// Lines longer than this are split into records of this size.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+
+    /// Format of diagnostics on stderr (level set by RUST_LOG, default warn).
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: sidecar_tail::cli::LogFormat,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  tail -f /var/log/app.log | adapter-fmt
+  adapter-fmt --output text --default-tz Europe/Berlin /var/log/app.log
+  adapter-fmt --no-follow --multiline 'logs/*.log'";
+
+/// `--date-order` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DateOrderArg {
+    /// Decide per line and per source.
+    Auto,
+    /// Day, month, year.
+    Dmy,
+    /// Month, day, year.
+    Mdy,
+    /// Year, month, day (for two-digit years first).
+    Ymd,
+}
+
+impl Cli {
+    /// Whether input is stdin rather than files.
+    pub fn reads_stdin(&self) -> bool {
+        self.paths.is_empty() || self.paths == ["-"]
+    }
+
+    /// Detection settings.
+    pub fn detect_config(&self) -> DetectConfig {
+        DetectConfig {
+            date_order: match self.date_order {
+                DateOrderArg::Auto => DateOrderMode::Auto,
+                DateOrderArg::Dmy => DateOrderMode::Fixed(DateOrder::Dmy),
+                DateOrderArg::Mdy => DateOrderMode::Fixed(DateOrder::Mdy),
+                DateOrderArg::Ymd => DateOrderMode::Fixed(DateOrder::Ymd),
+            },
+            default_zone: self.default_tz,
+        }
+    }
+
+    /// How timestamps are written.
+    pub fn time_style(&self) -> TimeStyle {
+        TimeStyle {
+            zone: self.output_tz,
+            format: self.time_format.clone(),
+        }
+    }
+
+    /// The file follower's settings.
+    pub fn tail_config(&self) -> TailConfig {
+        TailConfig {
+            paths: self.paths.clone(),
+            start: StartAt::Line(1),
+            follow: !self.no_follow,
+            watch: self.poll.map_or(WatchMode::Events, WatchMode::Poll),
+            max_line_bytes: self.max_line_bytes.max(1),
+            checkpoint: self.checkpoint.clone(),
+            ..TailConfig::default()
+        }
+    }
+}
+
+fn parse_time_format(text: &str) -> Result<String, String> {
+    check_time_format(text)?;
+    Ok(text.to_owned())
+}
+
+fn humantime_interval(text: &str) -> Result<Duration, String> {
+    let interval = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if interval.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn stdin_by_default_or_dash() {
+        assert!(Cli::parse_from(["adapter-fmt"]).reads_stdin());
+        assert!(Cli::parse_from(["adapter-fmt", "-"]).reads_stdin());
+        assert!(!Cli::parse_from(["adapter-fmt", "a.log"]).reads_stdin());
+    }
+}

@@ -1,0 +1,30 @@
+//! The Common Log Format of Apache and nginx access logs:
+//! `26/Nov/2026:18:03:08 +0000`, usually in brackets.
+
+use super::cursor::Cursor;
+use super::{time_of_day, Format, Parts, Read};
+
+/// `DD/Mon/YYYY:hh:mm:ss[ zone]`.
+pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
+    let mut c = Cursor::new(line, pos);
+    let (day, _) = c.digits_between(1, 2)?;
+    if !c.eat(b'/') {
+        return None;
+    }
+    let month = c.month()?;
+    if !c.eat(b'/') {
+        return None;
+    }
+    let year = c.digits(4)? as i32;
+    if !c.eat(b':') {
+        return None;
+    }
+    let mut parts = Parts {
+        year: Some(year),
+        month,
+        day: day as u32,
+        ..Parts::default()
+    };
+    time_of_day(&mut c, &mut parts, false)?;
+    c.at_boundary().then_some((parts, Format::Clf, pos..c.pos()))
+}

@@ -1,0 +1,31 @@
+//! Kubernetes klog headers: `I1126 18:03:08.123456    1 main.go:42] msg`.
+//! The severity letter stays in the message; the stamp has no year.
+
+use super::cursor::Cursor;
+use super::{Format, Parts, Read};
+
+/// `[IWEF]MMDD hh:mm:ss.ffffff`, at the start of a line only.
+pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
+    if pos != 0 || !matches!(line.first(), Some(b'I' | b'W' | b'E' | b'F')) {
+        return None;
+    }
+    let mut c = Cursor::new(line, 1);
+    let month = c.digits(2)?;
+    let day = c.digits(2)?;
+    if !c.eat(b' ') {
+        return None;
+    }
+    let (hour, minute, second) = c.clock(false)?;
+    let (nanos, precision) = c.fraction().unwrap_or((0, 0));
+    let parts = Parts {
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        nanos,
+        precision,
+        ..Parts::default()
+    };
+    c.at_boundary().then_some((parts, Format::Klog, 1..c.pos()))
+}

@@ -1,0 +1,21 @@
+//! adapter-fmt reads log lines, finds their timestamps whatever the format,
+//! and writes every line as a record in one common format.
+//!
+//! The map, in the order data flows:
+//!
+//! - input: stdin, or files followed with sidecar-tail's [`sidecar_tail::Tailer`].
+//! - [`detect`]: finds the timestamp of a line; one module per format family.
+//! - [`evidence`]: what each source has shown about its date order.
+//! - [`zone`]: zone offsets, abbreviations and user-named zones.
+//! - [`record`]: a line's timestamp and message.
+//! - [`encode`]: NDJSON, text or logfmt.
+//! - [`pipeline`]: ties these together and counts what it did.
+//! - [`cli`]: the binary's flags.
+
+pub mod cli;
+pub mod detect;
+pub mod encode;
+pub mod evidence;
+pub mod pipeline;
+pub mod record;
+pub mod zone;

@@ -1,0 +1,182 @@
+//! Lines in, records out: detection, multiline joining, encoding, and the
+//! counters that `/metrics` reports.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sidecar_tail::{Block, LineSink};
+
+use crate::detect::{self, Context, DetectConfig, Format};
+use crate::encode::Encoder;
+use crate::evidence::EvidenceBook;
+use crate::record::Record;
+
+/// Counters of what the pipeline did, shared with the metrics endpoint.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Lines read from all sources.
+    pub lines_read: AtomicU64,
+    /// Records written (fewer than lines with `--multiline`).
+    pub records_written: AtomicU64,
+    /// Records whose line had no recognisable timestamp.
+    pub without_timestamp: AtomicU64,
+    /// Records per detected format, in the order of [`Format::ALL`].
+    pub per_format: [AtomicU64; Format::ALL.len()],
+}
+
+impl Metrics {
+    fn count(&self, format: Option<Format>) {
+        self.records_written.fetch_add(1, Ordering::Relaxed);
+        match format {
+            Some(format) => {
+                let index = Format::ALL
+                    .iter()
+                    .position(|f| *f == format)
+                    .expect("ALL lists every format");
+                self.per_format[index].fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                self.without_timestamp.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// A line held back while `--multiline` waits to see whether the next
+/// lines continue it.
+#[derive(Debug, Default)]
+struct Held {
+    source: String,
+    /// The first line, then each continuation after a `\n`.
+    bytes: Vec<u8>,
+    first_line_len: usize,
+    read_at: Option<DateTime<Utc>>,
+}
+
+/// Turns lines into encoded records and writes them to `out`.
+pub struct Pipeline<W: Write> {
+    detect: DetectConfig,
+    evidence: EvidenceBook,
+    encoder: Encoder,
+    multiline: bool,
+    held: Held,
+    encoded: Vec<u8>,
+    out: W,
+    metrics: Arc<Metrics>,
+}
+
+impl<W: Write> Pipeline<W> {
+    /// A pipeline writing records encoded by `encoder` to `out`.
+    pub fn new(detect: DetectConfig, encoder: Encoder, multiline: bool, out: W) -> Self {
+        Pipeline {
+            detect,
+            evidence: EvidenceBook::default(),
+            encoder,
+            multiline,
+            held: Held::default(),
+            encoded: Vec::with_capacity(64 * 1024),
+            out,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// The pipeline's counters.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Takes one line (without its newline) from `source`.
+    pub fn line(&mut self, source: &str, line: &[u8]) -> io::Result<()> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        self.metrics.lines_read.fetch_add(1, Ordering::Relaxed);
+        let now = Utc::now();
+        if !self.multiline {
+            self.emit(source, line, line.len(), now);
+            return self.write_if_full();
+        }
+        if !self.held.bytes.is_empty() && self.held.source == source && is_continuation(line) {
+            self.held.bytes.push(b'\n');
+            self.held.bytes.extend_from_slice(line);
+            return Ok(());
+        }
+        self.release_held();
+        self.held.source.clear();
+        self.held.source.push_str(source);
+        self.held.bytes.extend_from_slice(line);
+        self.held.first_line_len = line.len();
+        self.held.read_at = Some(now);
+        self.write_if_full()
+    }
+
+    /// Writes out everything taken so far, including a held multiline record.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.release_held();
+        self.out.write_all(&self.encoded)?;
+        self.encoded.clear();
+        self.out.flush()
+    }
+
+    fn write_if_full(&mut self) -> io::Result<()> {
+        if self.encoded.len() >= 60 * 1024 {
+            self.out.write_all(&self.encoded)?;
+            self.encoded.clear();
+        }
+        Ok(())
+    }
+
+    fn release_held(&mut self) {
+        if self.held.bytes.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        let read_at = held.read_at.unwrap_or_else(Utc::now);
+        self.emit(&held.source, &held.bytes, held.first_line_len, read_at);
+        // Keep the buffers' capacity for the next record.
+        self.held = Held {
+            bytes: held.bytes,
+            source: held.source,
+            ..Held::default()
+        };
+        self.held.bytes.clear();
+    }
+
+    /// Detects the timestamp in the first `first_line_len` bytes of `text`
+    /// and encodes the record.
+    fn emit(&mut self, source: &str, text: &[u8], first_line_len: usize, read_at: DateTime<Utc>) {
+        let mut ctx = Context {
+            config: &self.detect,
+            evidence: self.evidence.of(source),
+            now: read_at,
+        };
+        let detected = detect::detect(&text[..first_line_len], &mut ctx);
+        let record = Record::new(text, source, detected, read_at);
+        self.metrics.count(record.format);
+        self.encoder.encode(&record, &mut self.encoded);
+    }
+}
+
+/// Whether a line continues the record before it: indented (stack frames,
+/// wrapped text), or a Java `Caused by:` / `... N more`.
+fn is_continuation(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b' ' | b'\t'))
+        || line.starts_with(b"Caused by:")
+        || line.starts_with(b"at ")
+        || (line.starts_with(b"... ") && line.ends_with(b" more"))
+}
+
+impl<W: Write> LineSink for Pipeline<W> {
+    fn write(&mut self, path: &Path, block: Block<'_>) -> io::Result<()> {
+        let source = path.to_string_lossy();
+        for (_, line) in block.lines() {
+            self.line(&source, line)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Pipeline::flush(self)
+    }
+}
