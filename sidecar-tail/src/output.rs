@@ -4,8 +4,6 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde::Serialize;
-
 use crate::lines::{Block, LineSink};
 
 /// How each line is written.
@@ -55,15 +53,6 @@ pub struct OutputSink<O: Write, E: Write> {
     scratch: Vec<u8>,
 }
 
-#[derive(Serialize)]
-struct JsonLine<'a> {
-    path: &'a str,
-    offset: u64,
-    line: &'a str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    partial: bool,
-}
-
 const PATH_COLOR: &str = "\x1b[35m";
 const RESET: &str = "\x1b[0m";
 
@@ -111,16 +100,19 @@ impl<O: Write, E: Write> LineSink for OutputSink<O, E> {
                 }
             }
             OutputFormat::Json => {
-                let shown = path.to_string_lossy();
+                // The path is escaped once per block, each line once.
+                let mut head = b"{\"path\":".to_vec();
+                serde_json::to_writer(&mut head, &path.to_string_lossy())?;
+                head.extend_from_slice(b",\"offset\":");
                 for (offset, line) in block.lines() {
-                    let record = JsonLine {
-                        path: &shown,
-                        offset,
-                        line: &String::from_utf8_lossy(line),
-                        partial: !block.terminated,
-                    };
-                    serde_json::to_writer(&mut *rendered, &record)?;
-                    rendered.push(b'\n');
+                    rendered.extend_from_slice(&head);
+                    write!(rendered, "{offset}")?;
+                    rendered.extend_from_slice(b",\"line\":");
+                    serde_json::to_writer(&mut *rendered, &String::from_utf8_lossy(line))?;
+                    if !block.terminated {
+                        rendered.extend_from_slice(b",\"partial\":true");
+                    }
+                    rendered.extend_from_slice(b"}\n");
                 }
             }
         }
