@@ -25,7 +25,11 @@ pub(super) fn detect_object(line: &[u8], start: usize, ctx: &mut Context<'_>) ->
     let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&line[start..]) else {
         return None;
     };
-    let value = TIME_FIELDS.iter().find_map(|field| object.get(*field))?;
+    let mut value = TIME_FIELDS.iter().find_map(|field| object.get(*field))?;
+    // MongoDB writes `"t":{"$date":"…"}`.
+    if let Some(date) = value.as_object().and_then(|o| o.get("$date")) {
+        value = date;
+    }
     let mut timestamp = match value {
         Value::String(text) => detect(text.as_bytes(), ctx)?.timestamp,
         Value::Number(number) => {

@@ -50,6 +50,8 @@ pub enum Format {
     Rfc2822,
     /// Common Log Format (Apache, nginx access): `26/Nov/2026:18:03:08 +0000`.
     Clf,
+    /// Day, month name, year: Tomcat's `26-Nov-2026 18:03:08.123`, Django's `26/Nov/2026 18:03:08`.
+    DayMonthName,
     /// nginx error log, Go's log package: `2026/11/26 18:03:08`.
     YmdSlash,
     /// Syslog RFC 3164: `Nov 26 18:03:08` (no year).
@@ -80,7 +82,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for metrics and documentation.
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 22] = [
         Format::Rfc3339,
         Format::Iso8601,
         Format::Iso8601Compact,
@@ -89,6 +91,7 @@ impl Format {
         Format::Ctime,
         Format::Rfc2822,
         Format::Clf,
+        Format::DayMonthName,
         Format::YmdSlash,
         Format::Syslog3164,
         Format::Syslog5424,
@@ -115,6 +118,7 @@ impl Format {
             Format::Ctime => "ctime",
             Format::Rfc2822 => "rfc2822",
             Format::Clf => "clf",
+            Format::DayMonthName => "day_month_name",
             Format::YmdSlash => "ymd_slash",
             Format::Syslog3164 => "syslog_rfc3164",
             Format::Syslog5424 => "syslog_rfc5424",
