@@ -55,6 +55,17 @@ pub struct Cli {
     #[arg(long)]
     pub multiline: bool,
 
+    /// Serve the records over HTTP on ADDR (the container image uses
+    /// 0.0.0.0:3080): GET /logs, /logs?follow=true, /healthz, /metrics.
+    /// When input ends (stdin EOF, --no-follow), serving goes on until
+    /// SIGTERM or SIGINT.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// How many recent records GET /logs keeps.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub buffer: usize,
+
     /// Read the files to their end and exit, instead of following them.
     #[arg(long)]
     pub no_follow: bool,

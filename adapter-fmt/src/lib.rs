@@ -10,12 +10,16 @@
 //! - [`record`]: a line's timestamp and message.
 //! - [`encode`]: NDJSON, text or logfmt.
 //! - [`pipeline`]: ties these together and counts what it did.
+//! - [`hub`]: the ring buffer of recent records and the broadcast of new ones.
+//! - [`server`]: HTTP through hyper: `/logs`, `/logs?follow=true`, `/healthz`, `/metrics`.
 //! - [`cli`]: the binary's flags.
 
 pub mod cli;
 pub mod detect;
 pub mod encode;
 pub mod evidence;
+pub mod hub;
 pub mod pipeline;
 pub mod record;
+pub mod server;
 pub mod zone;

@@ -1,7 +1,9 @@
 //! The `adapter-fmt` binary: flags, input (stdin or followed files), stdout.
 
 use std::io::{self, BufWriter, Read};
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::{mpsc, Arc};
 
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -10,11 +12,13 @@ use signal_hook::iterator::Signals;
 use tracing::error;
 
 use adapter_fmt::cli::Cli;
-use adapter_fmt::encode::Encoder;
+use adapter_fmt::encode::{Encoder, OutputFormat};
+use adapter_fmt::hub::Hub;
 use adapter_fmt::pipeline::Pipeline;
+use adapter_fmt::server::{serve, ServerState};
 use sidecar_tail::cli::init_tracing;
 use sidecar_tail::lines::LineSplitter;
-use sidecar_tail::{TailError, Tailer};
+use sidecar_tail::{TailError, Tailer, Waker};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,19 +40,88 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let encoder = Encoder::new(cli.output, cli.time_style(), cli.keep_original);
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut pipeline = Pipeline::new(cli.detect_config(), encoder, cli.multiline, stdout);
-    if cli.reads_stdin() {
-        return read_stdin(&mut pipeline, cli.max_line_bytes).context("reading stdin");
-    }
-    let mut tailer = Tailer::new(cli.tail_config())?;
-    let waker = tailer.waker();
-    let mut signals = Signals::new([SIGTERM, SIGINT]).context("installing signal handlers")?;
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            waker.shutdown();
+    let serving = match cli.listen {
+        Some(addr) => {
+            let hub = Arc::new(Hub::new(cli.buffer));
+            pipeline.publish_to(
+                hub.clone(),
+                Encoder::new(OutputFormat::Json, cli.time_style(), cli.keep_original),
+            );
+            start_server(
+                addr,
+                ServerState {
+                    hub,
+                    metrics: pipeline.metrics(),
+                },
+            )?;
+            true
         }
-    });
-    tailer.run(&mut pipeline)?;
+        None => false,
+    };
+
+    let mut tailer = if cli.reads_stdin() {
+        None
+    } else {
+        Some(Tailer::new(cli.tail_config())?)
+    };
+    let signalled = watch_signals(tailer.as_ref().map(Tailer::waker))?;
+    match tailer.as_mut() {
+        None => read_stdin(&mut pipeline, cli.max_line_bytes).context("reading stdin")?,
+        Some(tailer) => tailer.run(&mut pipeline)?,
+    }
+    // Input ended by itself: keep answering HTTP until told to stop.
+    if serving && signalled.try_recv().is_err() {
+        let _ = signalled.recv();
+    }
     Ok(())
+}
+
+/// Binds `addr` now, so that a taken port is an error at start, and serves
+/// on a small runtime of its own while this thread reads input.
+fn start_server(addr: SocketAddr, state: ServerState) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+    listener
+        .set_nonblocking(true)
+        .context("configuring the listener")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("http")
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    std::thread::Builder::new()
+        .name("http-accept".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => serve(listener, state).await,
+                    Err(e) => error!(error = %e, "cannot serve HTTP"),
+                }
+            })
+        })
+        .context("starting the HTTP thread")?;
+    Ok(())
+}
+
+/// On SIGTERM or SIGINT: files are drained by the tailer and the run ends;
+/// reading stdin ends at once (what was read is already written). The
+/// returned channel says that a signal came.
+fn watch_signals(waker: Option<Waker>) -> anyhow::Result<mpsc::Receiver<()>> {
+    let mut signals = Signals::new([SIGTERM, SIGINT]).context("installing signal handlers")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                let _ = tx.send(());
+                match &waker {
+                    Some(waker) => waker.shutdown(),
+                    None => std::process::exit(0),
+                }
+            }
+        })
+        .context("starting the signal thread")?;
+    Ok(rx)
 }
 
 /// Reads stdin to EOF in chunks, cut into lines by sidecar-tail's splitter

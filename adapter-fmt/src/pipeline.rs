@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use sidecar_tail::{Block, LineSink};
 
 use crate::detect::{self, Context, DetectConfig, Format};
-use crate::encode::Encoder;
+use crate::encode::{Encoder, OutputFormat};
 use crate::evidence::EvidenceBook;
+use crate::hub::Hub;
 use crate::record::Record;
 
 /// Counters of what the pipeline did, shared with the metrics endpoint.
@@ -56,6 +57,14 @@ struct Held {
     read_at: Option<DateTime<Utc>>,
 }
 
+/// Hands records to the HTTP side as JSON, whatever stdout's format.
+struct Publisher {
+    hub: Arc<Hub>,
+    /// A JSON encoder when stdout is not JSON.
+    json: Option<Encoder>,
+    scratch: Vec<u8>,
+}
+
 /// Turns lines into encoded records and writes them to `out`.
 pub struct Pipeline<W: Write> {
     detect: DetectConfig,
@@ -66,6 +75,7 @@ pub struct Pipeline<W: Write> {
     encoded: Vec<u8>,
     out: W,
     metrics: Arc<Metrics>,
+    publisher: Option<Publisher>,
 }
 
 impl<W: Write> Pipeline<W> {
@@ -80,7 +90,19 @@ impl<W: Write> Pipeline<W> {
             encoded: Vec::with_capacity(64 * 1024),
             out,
             metrics: Arc::new(Metrics::default()),
+            publisher: None,
         }
+    }
+
+    /// Also publishes every record to `hub`, as JSON encoded by `json` (used
+    /// only when the stdout encoder does not already write JSON).
+    pub fn publish_to(&mut self, hub: Arc<Hub>, json: Encoder) {
+        let json = (self.encoder.format() != OutputFormat::Json).then_some(json);
+        self.publisher = Some(Publisher {
+            hub,
+            json,
+            scratch: Vec::new(),
+        });
     }
 
     /// The pipeline's counters.
@@ -154,7 +176,19 @@ impl<W: Write> Pipeline<W> {
         let detected = detect::detect(&text[..first_line_len], &mut ctx);
         let record = Record::new(text, source, detected, read_at);
         self.metrics.count(record.format);
+        let start = self.encoded.len();
         self.encoder.encode(&record, &mut self.encoded);
+        if let Some(publisher) = &mut self.publisher {
+            let json = match &mut publisher.json {
+                None => &self.encoded[start..],
+                Some(encoder) => {
+                    publisher.scratch.clear();
+                    encoder.encode(&record, &mut publisher.scratch);
+                    &publisher.scratch
+                }
+            };
+            publisher.hub.publish(record.time, json);
+        }
     }
 }
 

@@ -19,7 +19,11 @@ fn every_corpus_line_gets_its_expected_timestamp_and_format() {
     let mut failures = Vec::new();
     for row in corpus.lines().filter(|l| !l.starts_with('#')) {
         let mut columns = row.splitn(3, '\t');
-        let (expected, format, line) = (columns.next().unwrap(), columns.next().unwrap(), columns.next().unwrap());
+        let (expected, format, line) = (
+            columns.next().unwrap(),
+            columns.next().unwrap(),
+            columns.next().unwrap(),
+        );
         let mut evidence = Evidence::default();
         let mut ctx = Context {
             config: &config,
@@ -29,16 +33,32 @@ fn every_corpus_line_gets_its_expected_timestamp_and_format() {
         let got = match detect(line.as_bytes(), &mut ctx) {
             Some(found) => {
                 let mut text = Vec::new();
-                write_rfc3339(found.timestamp.instant, found.timestamp.precision, None, &mut text);
-                (String::from_utf8(text).unwrap(), found.timestamp.format.name().to_owned())
+                write_rfc3339(
+                    found.timestamp.instant,
+                    found.timestamp.precision,
+                    None,
+                    &mut text,
+                );
+                (
+                    String::from_utf8(text).unwrap(),
+                    found.timestamp.format.name().to_owned(),
+                )
             }
             None => ("none".to_owned(), "none".to_owned()),
         };
         if got != (expected.to_owned(), format.to_owned()) {
-            failures.push(format!("{line}\n    expected {expected} {format}\n    got      {} {}", got.0, got.1));
+            failures.push(format!(
+                "{line}\n    expected {expected} {format}\n    got      {} {}",
+                got.0, got.1
+            ));
         }
         checked += 1;
     }
     assert!(checked >= 300, "the corpus has only {checked} lines");
-    assert!(failures.is_empty(), "{} of {checked} lines wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} lines wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

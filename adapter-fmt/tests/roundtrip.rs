@@ -20,8 +20,9 @@ fn instants() -> impl Strategy<Value = DateTime<Utc>> {
 
 /// An instant within the year before `now()`, for formats without a year.
 fn recent_instants() -> impl Strategy<Value = DateTime<Utc>> {
-    (0i64..364 * 86_400, 0u32..1_000_000)
-        .prop_map(|(back, micros)| now() - TimeDelta::seconds(back) + TimeDelta::microseconds(i64::from(micros)))
+    (0i64..364 * 86_400, 0u32..1_000_000).prop_map(|(back, micros)| {
+        now() - TimeDelta::seconds(back) + TimeDelta::microseconds(i64::from(micros))
+    })
 }
 
 fn offsets() -> impl Strategy<Value = FixedOffset> {
