@@ -6,7 +6,7 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use common::{numbered, path_arg, run, LogWriter, Tail};
+use common::{numbered, path_arg, run_tail, tail, tail_with_pipe, LogWriter};
 
 #[test]
 fn sigterm_drains_every_written_line_then_exits_zero() {
@@ -14,7 +14,7 @@ fn sigterm_drains_every_written_line_then_exits_zero() {
     let log = dir.path().join("app.log");
     let mut writer = LogWriter::create(&log);
     writer.line("0");
-    let tail = Tail::start(&[path_arg(&log)]);
+    let tail = tail(&[path_arg(&log)]);
     tail.stdout.wait_for_lines(1);
 
     // Everything written before the signal must come out, including the
@@ -37,7 +37,7 @@ fn sigint_stops_like_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     fs::write(&log, "a\n").unwrap();
-    let tail = Tail::start(&[path_arg(&log)]);
+    let tail = tail(&[path_arg(&log)]);
     tail.stdout.wait_for_lines(1);
     common::signal(tail.pid(), common::Signal::INT);
     let finished = tail.wait();
@@ -58,7 +58,7 @@ fn restart_with_checkpoint_delivers_every_line_exactly_once_across_rotation() {
     for n in 1..=1000 {
         writer.line(&n.to_string());
     }
-    let first = Tail::start(&args);
+    let first = tail(&args);
     first.stdout.wait_for_lines(1000);
     for n in 1001..=2000 {
         writer.line(&n.to_string());
@@ -80,7 +80,7 @@ fn restart_with_checkpoint_delivers_every_line_exactly_once_across_rotation() {
         writer.line(&n.to_string());
     }
 
-    let second = Tail::start(&args);
+    let second = tail(&args);
     second.stdout.wait_for_lines(4000 - first.lines().len());
     let second = second.terminate();
     assert!(second.status.success(), "stderr:\n{}", second.stderr);
@@ -94,7 +94,7 @@ fn restart_with_checkpoint_delivers_every_line_exactly_once_across_rotation() {
     assert_eq!(first.lines().len(), 2000, "the half line waits for the next run");
 
     // A third run has nothing new to say.
-    let third = run(&["--no-follow", "--checkpoint", path_arg(&checkpoint), &pattern]);
+    let third = run_tail(&["--no-follow", "--checkpoint", path_arg(&checkpoint), &pattern]);
     assert!(third.status.success());
     assert!(
         third.stdout.is_empty(),
@@ -109,7 +109,7 @@ fn a_checkpoint_inside_the_followed_directory_is_not_followed() {
     fs::write(dir.path().join("app.log"), "a\n").unwrap();
     let checkpoint = dir.path().join("checkpoint.json");
     let pattern = format!("{}/*", dir.path().display());
-    let tail = Tail::start(&[
+    let tail = tail(&[
         "--checkpoint",
         path_arg(&checkpoint),
         "--checkpoint-interval",
@@ -136,7 +136,7 @@ fn reused_inode_is_read_from_the_start() {
         path_arg(&log),
     ];
     fs::write(&log, "old-1\nold-2\n").unwrap();
-    assert_eq!(run(&args).lines(), ["old-1", "old-2"]);
+    assert_eq!(run_tail(&args).lines(), ["old-1", "old-2"]);
 
     // Same device and inode, other content: what a filesystem handing a
     // freed inode to a new file looks like. Rewriting in place produces it
@@ -146,7 +146,7 @@ fn reused_inode_is_read_from_the_start() {
     let before = inode(&log);
     fs::write(&log, "new-1 from another writer\nnew-2\n").unwrap();
     assert_eq!(inode(&log), before);
-    let second = run(&args);
+    let second = run_tail(&args);
     assert_eq!(second.lines(), ["new-1 from another writer", "new-2"]);
     assert!(
         second.stderr.contains("inode reused"),
@@ -161,7 +161,7 @@ fn closed_stdout_ends_the_program_quietly() {
     let log = dir.path().join("app.log");
     let mut writer = LogWriter::create(&log);
     writer.line("first");
-    let (tail, pipe) = Tail::start_with_pipe(&[path_arg(&log)]);
+    let (tail, pipe) = tail_with_pipe(&[path_arg(&log)]);
     let mut reader = BufReader::new(pipe);
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
@@ -187,7 +187,7 @@ fn bad_flags_get_a_usage_error_and_exit_2() {
         &["--output", "xml", "x.log"][..],
         &["--max-line-bytes", "5 parsecs", "x.log"][..],
     ] {
-        let finished = run(args);
+        let finished = run_tail(args);
         assert_eq!(finished.status.code(), Some(2), "args {args:?}");
         assert!(
             finished.stderr.contains("Usage:") || finished.stderr.contains("error:"),
@@ -205,7 +205,7 @@ fn a_garbage_checkpoint_is_refused_with_a_clear_error() {
     fs::write(&checkpoint, b"\x7fELF garbage").unwrap();
     let log = dir.path().join("app.log");
     fs::write(&log, "a\n").unwrap();
-    let finished = run(&[
+    let finished = run_tail(&[
         "--no-follow",
         "--checkpoint",
         path_arg(&checkpoint),
@@ -226,7 +226,7 @@ fn no_follow_reports_missing_files_and_prints_the_rest() {
     let log = dir.path().join("app.log");
     fs::write(&log, "a\nb\n").unwrap();
     let missing = dir.path().join("missing.log");
-    let finished = run(&["--no-follow", path_arg(&log), path_arg(&missing)]);
+    let finished = run_tail(&["--no-follow", path_arg(&log), path_arg(&missing)]);
     assert_eq!(finished.status.code(), Some(1));
     assert_eq!(finished.lines(), ["a", "b"]);
     assert!(finished.stderr.contains("no such file"), "{}", finished.stderr);
@@ -237,7 +237,7 @@ fn no_follow_reports_missing_files_and_prints_the_rest() {
 fn diagnostics_can_be_json_and_never_reach_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
-    let tail = Tail::start(&["--log-format", "json", path_arg(&log)]);
+    let tail = tail(&["--log-format", "json", path_arg(&log)]);
     tail.stderr.wait_for_text("waiting for it to appear");
     fs::write(&log, "a\n").unwrap();
     tail.stdout.wait_for_lines(1);

@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{path_arg, run, LogWriter, Tail};
+use common::{path_arg, run_tail, tail, LogWriter};
 
 #[test]
 fn a_partial_line_is_held_until_its_newline_arrives() {
@@ -15,7 +15,7 @@ fn a_partial_line_is_held_until_its_newline_arrives() {
     fs::write(&marker_log, "").unwrap();
     fs::write(&log, "").unwrap();
     // marker.log is named first, so each pass reads it before app.log.
-    let tail = Tail::start(&[path_arg(&marker_log), path_arg(&log)]);
+    let tail = tail(&[path_arg(&marker_log), path_arg(&log)]);
 
     let mut writer = LogWriter::create(&log);
     writer.write("hel");
@@ -38,7 +38,7 @@ fn a_last_line_without_newline_is_printed_at_eof_without_follow() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     fs::write(&log, "a\nno newline at end").unwrap();
-    let finished = run(&["--no-follow", path_arg(&log)]);
+    let finished = run_tail(&["--no-follow", path_arg(&log)]);
     assert!(finished.status.success());
     assert_eq!(finished.stdout, b"a\nno newline at end\n");
 }
@@ -49,7 +49,7 @@ fn long_lines_come_out_in_pieces_with_a_warning_and_nothing_lost() {
     let log = dir.path().join("app.log");
     let long: String = (0..3500).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
     fs::write(&log, format!("short\n{long}\nafter\n")).unwrap();
-    let tail = Tail::start(&["--max-line-bytes", "1000", path_arg(&log)]);
+    let tail = tail(&["--max-line-bytes", "1000", path_arg(&log)]);
     tail.stdout.wait_for_lines(6);
     let finished = tail.terminate();
     let lines = finished.lines();
@@ -76,7 +76,7 @@ fn a_line_over_the_default_limit_streams_in_one_mib_pieces() {
     let mut content = long.clone();
     content.push(b'\n');
     fs::write(&log, &content).unwrap();
-    let finished = run(&["--no-follow", path_arg(&log)]);
+    let finished = run_tail(&["--no-follow", path_arg(&log)]);
     assert!(finished.status.success());
     let pieces: Vec<usize> = finished.stdout.split(|&b| b == b'\n').map(<[u8]>::len).collect();
     assert_eq!(pieces, [1 << 20, 1 << 20, 1 << 20, 5, 0]);
@@ -89,7 +89,7 @@ fn raw_output_passes_any_bytes_untouched() {
     let mut content: Vec<u8> = (0u8..=255).filter(|&b| b != b'\n').collect();
     content.extend_from_slice(b"\n\xff\xfe invalid utf-8 \xc3\x28\n\x00\x00\n\r\n");
     fs::write(&log, &content).unwrap();
-    let finished = run(&["--no-follow", path_arg(&log)]);
+    let finished = run_tail(&["--no-follow", path_arg(&log)]);
     assert!(finished.status.success());
     assert_eq!(finished.stdout, content);
 }
@@ -99,15 +99,15 @@ fn lines_option_matches_tail() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     fs::write(&log, "1\n2\n3\n4\n5\n").unwrap();
-    let last_two = run(&["--no-follow", "-n", "2", path_arg(&log)]);
+    let last_two = run_tail(&["--no-follow", "-n", "2", path_arg(&log)]);
     assert_eq!(last_two.lines(), ["4", "5"]);
-    let from_four = run(&["--no-follow", "-n", "+4", path_arg(&log)]);
+    let from_four = run_tail(&["--no-follow", "-n", "+4", path_arg(&log)]);
     assert_eq!(from_four.lines(), ["4", "5"]);
-    let none = run(&["--no-follow", "-n", "0", path_arg(&log)]);
+    let none = run_tail(&["--no-follow", "-n", "0", path_arg(&log)]);
     assert!(none.stdout.is_empty());
 
     // In follow mode, lines appended after start come out whole after the last N.
-    let tail = Tail::start(&["-n", "1", path_arg(&log)]);
+    let tail = tail(&["-n", "1", path_arg(&log)]);
     tail.stdout.wait_for_lines(1);
     LogWriter::create(&log).line("6");
     tail.stdout.wait_for_lines(2);
@@ -122,7 +122,7 @@ fn stderr_glob_routes_error_log_to_stderr() {
     fs::write(&access, "GET /\n").unwrap();
     fs::write(&error, "[error] upstream timed out\n").unwrap();
     let pattern = format!("{}/*.log", dir.path().display());
-    let tail = Tail::start(&["--stderr", "error.log", &pattern]);
+    let tail = tail(&["--stderr", "error.log", &pattern]);
     tail.stdout.wait_for_lines(1);
     tail.stderr.wait_for_text("[error] upstream timed out\n");
     LogWriter::create(&error).line("[error] second");
@@ -136,7 +136,7 @@ fn json_output_carries_path_offset_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     fs::write(&log, b"first\n\"quoted\" \xff\n").unwrap();
-    let finished = run(&["--no-follow", "--output", "json", path_arg(&log)]);
+    let finished = run_tail(&["--no-follow", "--output", "json", path_arg(&log)]);
     assert!(finished.status.success());
     let records: Vec<serde_json::Value> = finished
         .lines()
@@ -157,8 +157,8 @@ fn several_files_in_argument_order_without_follow() {
     let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
     fs::write(&b, "b\n").unwrap();
     fs::write(&a, "a\n").unwrap();
-    let finished = run(&["--no-follow", path_arg(&b), path_arg(&a)]);
+    let finished = run_tail(&["--no-follow", path_arg(&b), path_arg(&a)]);
     assert_eq!(finished.lines(), ["b", "a"]);
-    let prefixed = run(&["--no-follow", "--output", "prefixed", path_arg(&a)]);
+    let prefixed = run_tail(&["--no-follow", "--output", "prefixed", path_arg(&a)]);
     assert_eq!(prefixed.lines(), [format!("{}: a", a.display())]);
 }

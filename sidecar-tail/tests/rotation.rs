@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{numbered, path_arg, LogWriter, Tail};
+use common::{numbered, path_arg, tail, LogWriter, Process};
 
 /// Writes lines `1..=total`, one write each, renaming the file away every
 /// `per_file` lines. A few lines go to the renamed file through the old
@@ -49,7 +49,7 @@ fn write_with_rotation(
 fn rename_rotation_under_a_fast_writer_delivers_every_line_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
-    let tail = Tail::start(&[path_arg(&log)]);
+    let tail = tail(&[path_arg(&log)]);
 
     // A file must have been seen before it is rotated away under a name the
     // paths do not match: otherwise no tailer could know it existed. So each
@@ -74,7 +74,7 @@ fn rotated_files_matching_the_glob_are_read_once_even_when_missed_live() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     let pattern = format!("{}*", log.display());
-    let tail = Tail::start(&[&pattern]);
+    let tail = tail(&[&pattern]);
 
     // No coupling: the writer may rotate several times between two looks of
     // the tailer. Every rotated file still matches the glob, so every line
@@ -111,7 +111,7 @@ fn copytruncate_restarts_at_zero_with_one_notice() {
     for line in numbered("before-", 1..=1000) {
         writer.line(&line);
     }
-    let tail = Tail::start(&[path_arg(&log)]);
+    let tail = tail(&[path_arg(&log)]);
     tail.stdout.wait_for_lines(1000);
 
     // logrotate's copytruncate: copy away, truncate in place; the writer's
@@ -147,7 +147,7 @@ fn truncated_and_rewritten_past_the_offset_is_caught_by_fingerprint() {
     fs::write(&log, "old-1\nold-2\n").unwrap();
     // Polling rarely leaves the truncation and the rewrite to be seen in one
     // look, where the size alone shows nothing wrong.
-    let tail = Tail::start(&["--poll", "300ms", path_arg(&log)]);
+    let tail = tail(&["--poll", "300ms", path_arg(&log)]);
     tail.stdout.wait_for_lines(2);
     fs::write(&log, "new-1 is longer than before\nnew-2\n").unwrap();
     tail.stdout.wait_for_lines(4);
@@ -164,7 +164,7 @@ fn deleted_and_recreated_file_is_followed_from_its_first_byte() {
     let log = dir.path().join("app.log");
     let mut writer = LogWriter::create(&log);
     writer.line("first-1");
-    let tail = Tail::start(&[path_arg(&log)]);
+    let tail = tail(&[path_arg(&log)]);
     tail.stdout.wait_for_lines(1);
 
     writer.line("first-2");
@@ -192,7 +192,7 @@ fn deleted_and_recreated_file_is_followed_from_its_first_byte() {
 fn globs_pick_up_files_that_appear_later_from_their_first_byte() {
     let dir = tempfile::tempdir().unwrap();
     let pattern = format!("{}/*.log", dir.path().display());
-    let tail = Tail::start(&["--output", "prefixed", &pattern]);
+    let tail = tail(&["--output", "prefixed", &pattern]);
     tail.stderr.wait_for_text("waiting for it to appear");
 
     fs::write(dir.path().join("a.log"), "a-1\na-2\n").unwrap();
@@ -220,7 +220,7 @@ fn globs_pick_up_files_that_appear_later_from_their_first_byte() {
 fn polling_mode_follows_rotation_without_inotify() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
-    let tail = Tail::start(&["--poll", "50ms", path_arg(&log)]);
+    let tail = tail(&["--poll", "50ms", path_arg(&log)]);
     let mut writer = LogWriter::create(&log);
     let mut n = 0;
     for rotation in 1..=5 {
@@ -243,7 +243,7 @@ fn polling_mode_follows_rotation_without_inotify() {
 
 /// Runs sidecar-tail in a user namespace of its own whose inotify `limit`
 /// (a file in /proc/sys/user) is 0, so inotify fails there and only there.
-fn start_without_inotify(limit: &str, log: &Path) -> Tail {
+fn start_without_inotify(limit: &str, log: &Path) -> Process {
     let mut command = std::process::Command::new("unshare");
     command.args([
         "--user",
@@ -254,7 +254,7 @@ fn start_without_inotify(limit: &str, log: &Path) -> Tail {
         common::binary(),
         path_arg(log),
     ]);
-    Tail::spawn(command)
+    Process::spawn(command)
 }
 
 #[test]
@@ -283,7 +283,7 @@ fn a_symlinked_path_follows_the_links_current_target() {
     fs::write(pods.join("0.log"), "restart-0 line-1\n").unwrap();
     std::os::unix::fs::symlink(pods.join("0.log"), &link).unwrap();
 
-    let tail = Tail::start(&[path_arg(&link)]);
+    let tail = tail(&[path_arg(&link)]);
     tail.stdout.wait_for_lines(1);
     // Writes land in the target's directory, which is not the link's.
     LogWriter::create(&pods.join("0.log")).line("restart-0 line-2");

@@ -1,0 +1,328 @@
+//! Test helpers shared by the toolkit's crates: start real processes,
+//! watch what they print, stop them by signal, write logs as loggers do.
+//! Every wait is for a condition, with a deadline that fails the test and
+//! shows what was captured; none sleeps in the hope that something happened.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub use rustix::process::Signal;
+use rustix::process::{kill_process, Pid};
+
+/// How long any wait may take before the test fails: generous, since CI
+/// machines are slow and loaded; a passing test never waits this long.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A temporary path as a command-line argument.
+pub fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
+/// Bytes a stream has produced so far, shared with the thread reading it.
+#[derive(Default)]
+pub struct Captured {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    bytes: Vec<u8>,
+    newlines: usize,
+    closed: bool,
+}
+
+impl Captured {
+    fn spawn_reader(mut stream: impl Read + Send + 'static) -> (Arc<Captured>, JoinHandle<()>) {
+        let captured = Arc::new(Captured::default());
+        let shared = captured.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let mut state = shared.state.lock().unwrap();
+                if n == 0 {
+                    state.closed = true;
+                } else {
+                    state.newlines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+                    state.bytes.extend_from_slice(&buf[..n]);
+                }
+                shared.changed.notify_all();
+                if n == 0 {
+                    return;
+                }
+            }
+        });
+        (captured, reader)
+    }
+
+    /// Everything captured so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.state.lock().unwrap().bytes.clone()
+    }
+
+    /// Everything captured so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes()).into_owned()
+    }
+
+    /// Complete lines captured so far.
+    pub fn line_count(&self) -> usize {
+        self.state.lock().unwrap().newlines
+    }
+
+    /// Waits until `done` holds for the captured bytes; fails the test after [`DEADLINE`].
+    fn wait_until(&self, what: &str, done: impl Fn(&State) -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        let mut state = self.state.lock().unwrap();
+        while !done(&state) {
+            let now = Instant::now();
+            let tail = || {
+                String::from_utf8_lossy(&state.bytes[state.bytes.len().saturating_sub(2000)..]).into_owned()
+            };
+            assert!(
+                now < deadline,
+                "timed out waiting for {what}; captured output ends with:\n{}",
+                tail()
+            );
+            assert!(
+                !state.closed,
+                "stream closed while waiting for {what}; captured output ends with:\n{}",
+                tail()
+            );
+            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Waits until `done` holds for the captured bytes; fails the test after [`DEADLINE`].
+    pub fn wait_for(&self, what: &str, done: impl Fn(&[u8]) -> bool) {
+        self.wait_until(what, |state| done(&state.bytes));
+    }
+
+    /// Waits until at least `n` complete lines were captured.
+    pub fn wait_for_lines(&self, n: usize) {
+        self.wait_until(&format!("{n} lines"), |state| state.newlines >= n);
+    }
+
+    /// Waits until `needle` appears.
+    pub fn wait_for_text(&self, needle: &str) {
+        self.wait_for(&format!("{needle:?}"), |b| {
+            String::from_utf8_lossy(b).contains(needle)
+        });
+    }
+
+    fn wait_closed(&self) {
+        let deadline = Instant::now() + DEADLINE;
+        let mut state = self.state.lock().unwrap();
+        while !state.closed {
+            let now = Instant::now();
+            assert!(now < deadline, "stream not closed after {DEADLINE:?}");
+            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
+        }
+    }
+}
+
+/// A running process with its stdout and stderr captured.
+pub struct Process {
+    child: Child,
+    /// What it wrote to stdout.
+    pub stdout: Arc<Captured>,
+    /// What it wrote to stderr.
+    pub stderr: Arc<Captured>,
+    /// Whether `stdout` is fed by a reader thread (not handed to the test).
+    stdout_captured: bool,
+}
+
+/// How a stopped process ended.
+pub struct Finished {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// All it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// All it wrote to stderr, as text.
+    pub stderr: String,
+}
+
+impl Finished {
+    /// Stdout split into lines (without their newlines).
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Process {
+    /// Starts `command` with `RUST_LOG=info`, capturing stdout and stderr.
+    pub fn spawn(mut command: Command) -> Process {
+        let mut child = command
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
+        let (stdout, _) = Captured::spawn_reader(child.stdout.take().unwrap());
+        let (stderr, _) = Captured::spawn_reader(child.stderr.take().unwrap());
+        Process {
+            child,
+            stdout,
+            stderr,
+            stdout_captured: true,
+        }
+    }
+
+    /// Starts `command` and hands back its stdout pipe unread.
+    pub fn spawn_with_pipe(mut command: Command) -> (Process, ChildStdout) {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
+        let pipe = child.stdout.take().unwrap();
+        let (stderr, _) = Captured::spawn_reader(child.stderr.take().unwrap());
+        let process = Process {
+            child,
+            stdout: Arc::new(Captured::default()),
+            stderr,
+            stdout_captured: false,
+        };
+        (process, pipe)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the process to end and its output to close.
+    pub fn terminate(self) -> Finished {
+        signal(self.child.id(), Signal::TERM);
+        self.wait()
+    }
+
+    /// Waits for the process to end by itself.
+    pub fn wait(mut self) -> Finished {
+        let deadline = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the process did not exit; stderr:\n{}",
+                self.stderr.text()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        if self.stdout_captured {
+            self.stdout.wait_closed();
+        }
+        self.stderr.wait_closed();
+        Finished {
+            status,
+            stdout: self.stdout.bytes(),
+            stderr: self.stderr.text(),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends `sig` to process `pid`.
+pub fn signal(pid: u32, sig: Signal) {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .expect("a valid pid");
+    kill_process(pid, sig).unwrap_or_else(|e| panic!("kill({pid:?}, {sig:?}): {e}"));
+}
+
+/// Waits until a file exists at `path`; fails the test after [`DEADLINE`].
+pub fn wait_until_exists(path: &Path) {
+    let deadline = Instant::now() + DEADLINE;
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs `command` to completion, with stdin closed.
+pub fn run(mut command: Command) -> Finished {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {command:?}: {e}"));
+    Finished {
+        status: output.status,
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A free TCP port on 127.0.0.1: bound by the system, then released.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
+}
+
+/// A log file being written the way loggers write: one write per line,
+/// through a descriptor opened for appending.
+pub struct LogWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl LogWriter {
+    /// Creates (or appends to) the file at `path`.
+    pub fn create(path: &Path) -> LogWriter {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("open log for append");
+        LogWriter {
+            path: path.to_path_buf(),
+            file,
+        }
+    }
+
+    /// Appends `text` as it is.
+    pub fn write(&mut self, text: &str) {
+        self.file.write_all(text.as_bytes()).expect("append to log");
+    }
+
+    /// Appends `line` and a newline, in one write.
+    pub fn line(&mut self, line: &str) {
+        self.write(&format!("{line}\n"));
+    }
+
+    /// Renames the file to `to` and keeps writing to it (as a logger does
+    /// until it is told to reopen); returns the writer of the renamed file.
+    pub fn rename_to(self, to: &Path) -> LogWriter {
+        std::fs::rename(&self.path, to).expect("rotate by rename");
+        LogWriter {
+            path: to.to_path_buf(),
+            file: self.file,
+        }
+    }
+}
+
+/// `"{prefix}{n}"` for each n in `range`, as owned lines.
+pub fn numbered(prefix: &str, range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    range.map(|n| format!("{prefix}{n}")).collect()
+}
