@@ -119,7 +119,11 @@ impl<W: Write> Pipeline<W> {
             self.emit(source, line, line.len(), now);
             return self.write_if_full();
         }
-        if !self.held.bytes.is_empty() && self.held.source == source && is_continuation(line) {
+        let joins = !self.held.bytes.is_empty()
+            && self.held.source == source
+            && self.held.bytes.len() + line.len() < MAX_JOINED_BYTES
+            && is_continuation(line);
+        if joins {
             self.held.bytes.push(b'\n');
             self.held.bytes.extend_from_slice(line);
             return Ok(());
@@ -192,13 +196,33 @@ impl<W: Write> Pipeline<W> {
     }
 }
 
+/// A record joined by `--multiline` is cut here, so that a stream of
+/// indented lines cannot grow one record without bound.
+const MAX_JOINED_BYTES: usize = 1024 * 1024;
+
 /// Whether a line continues the record before it: indented (stack frames,
-/// wrapped text), or a Java `Caused by:` / `... N more`.
+/// wrapped text), a Java `at …`, `Caused by: …` or `... N more`, a Python
+/// `Traceback (most recent call last):`, or an exception's own line
+/// (`java.lang.IllegalStateException: bad`, `ValueError: bad`).
 fn is_continuation(line: &[u8]) -> bool {
     matches!(line.first(), Some(b' ' | b'\t'))
         || line.starts_with(b"Caused by:")
         || line.starts_with(b"at ")
+        || line.starts_with(b"Traceback (most recent call last):")
         || (line.starts_with(b"... ") && line.ends_with(b" more"))
+        || names_an_exception(line)
+}
+
+/// `Name: text` or a lone `Name`, where Name is a (dotted) identifier ending
+/// in `Exception` or `Error`.
+fn names_an_exception(line: &[u8]) -> bool {
+    let name_end = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+    let name = &line[..name_end];
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+        && (name.ends_with(b"Exception") || name.ends_with(b"Error"))
 }
 
 impl<W: Write> LineSink for Pipeline<W> {

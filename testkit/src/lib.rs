@@ -272,6 +272,30 @@ pub fn run(mut command: Command) -> Finished {
     }
 }
 
+/// Runs `command` to completion with `input` as its stdin.
+pub fn run_with_stdin(mut command: Command, input: &[u8]) -> Finished {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = input.to_vec();
+    // Written from a thread: a large input would otherwise fill the pipe
+    // while the child waits for us to read its output.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("wait for the child");
+    writer.join().expect("stdin writer");
+    Finished {
+        status: output.status,
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// A free TCP port on 127.0.0.1: bound by the system, then released.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

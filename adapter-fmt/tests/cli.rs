@@ -1,0 +1,208 @@
+//! The binary on stdin and on files: formats, flags, multiline, bad input.
+
+mod common;
+
+use std::fs;
+
+use common::{adapter, path_arg, records, run_adapter, LogWriter};
+
+#[test]
+fn stdin_lines_become_ndjson_records_in_order() {
+    let input = "2026-11-26T18:03:08.123Z first\nThu Nov 26 18:03:09 UTC 2026#This is log\nno stamp at all\n";
+    let finished = run_adapter(&[], input.as_bytes());
+    assert!(finished.status.success(), "{}", finished.stderr);
+    let records = records(&finished.stdout);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["timestamp"], "2026-11-26T18:03:08.123Z");
+    assert_eq!(records[0]["message"], "first");
+    assert_eq!(records[0]["source"], "stdin");
+    assert_eq!(records[0]["format"], "rfc3339");
+    assert_eq!(records[0]["assumptions"], serde_json::json!([]));
+    assert_eq!(records[1]["timestamp"], "2026-11-26T18:03:09Z");
+    assert_eq!(records[1]["message"], "This is log");
+    assert_eq!(
+        records[1]["assumptions"],
+        serde_json::json!(["zone_abbreviation"])
+    );
+    assert_eq!(records[2]["format"], serde_json::Value::Null);
+    assert_eq!(records[2]["assumptions"], serde_json::json!(["read_time"]));
+    assert_eq!(records[2]["message"], "no stamp at all");
+}
+
+#[test]
+fn text_logfmt_zones_and_formats() {
+    let line = b"2026-11-26 18:03:08.5 started\n";
+    let text = run_adapter(&["--output", "text", "--default-tz", "Europe/Berlin"], line);
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout),
+        "2026-11-26T17:03:08.5Z started\n"
+    );
+
+    let shifted = run_adapter(&["--output", "text", "--output-tz", "+05:30"], line);
+    assert_eq!(
+        String::from_utf8_lossy(&shifted.stdout),
+        "2026-11-26T23:33:08.5+05:30 started\n"
+    );
+
+    let custom = run_adapter(&["--output", "text", "--time-format", "%d.%m.%Y %H:%M"], line);
+    assert_eq!(
+        String::from_utf8_lossy(&custom.stdout),
+        "26.11.2026 18:03 started\n"
+    );
+
+    let logfmt = run_adapter(&["--output", "logfmt", "--keep-original"], line);
+    assert_eq!(
+        String::from_utf8_lossy(&logfmt.stdout),
+        "timestamp=2026-11-26T18:03:08.5Z source=stdin format=iso8601 assumptions=default_zone \
+         message=started original=\"2026-11-26 18:03:08.5 started\"\n"
+    );
+}
+
+#[test]
+fn date_order_is_learned_per_source_and_can_be_forced() {
+    let input = b"13/04/2026 10:00 settles day first\n03/04/2026 10:00 then ambiguous\n";
+    let learned = records(&run_adapter(&[], input).stdout);
+    assert_eq!(learned[1]["timestamp"], "2026-04-03T10:00:00Z");
+    assert_eq!(learned[1]["format"], "numeric_dmy");
+    assert_eq!(
+        learned[1]["assumptions"],
+        serde_json::json!(["default_zone", "date_order_from_source"])
+    );
+
+    let unsettled = records(&run_adapter(&[], b"03/04/2026 10:00 x\n").stdout);
+    assert_eq!(
+        unsettled[0]["timestamp"], "2026-03-04T10:00:00Z",
+        "slash dates default to month first"
+    );
+    assert_eq!(
+        unsettled[0]["assumptions"],
+        serde_json::json!(["default_zone", "date_order_default"])
+    );
+
+    let forced = records(&run_adapter(&["--date-order", "dmy"], b"03/04/2026 10:00 x\n").stdout);
+    assert_eq!(forced[0]["timestamp"], "2026-04-03T10:00:00Z");
+    assert_eq!(forced[0]["assumptions"], serde_json::json!(["default_zone"]));
+}
+
+#[test]
+fn multiline_joins_stack_traces_onto_their_record() {
+    let input = "2026-11-26 18:03:08,123 ERROR boom\n\
+                 java.lang.IllegalStateException: bad\n\
+                 \tat com.example.App.run(App.java:42)\n\
+                 \tat com.example.App.main(App.java:7)\n\
+                 Caused by: java.io.IOException: disk\n\
+                 \t... 2 more\n\
+                 2026-11-26 18:03:09,000 INFO next\n";
+    let joined = records(&run_adapter(&["--multiline"], input.as_bytes()).stdout);
+    assert_eq!(joined.len(), 2, "{joined:?}");
+    assert_eq!(joined[0]["timestamp"], "2026-11-26T18:03:08.123Z");
+    assert_eq!(
+        joined[0]["message"],
+        "ERROR boom\njava.lang.IllegalStateException: bad\n\tat com.example.App.run(App.java:42)\n\tat com.example.App.main(App.java:7)\nCaused by: java.io.IOException: disk\n\t... 2 more"
+    );
+    assert_eq!(joined[1]["message"], "INFO next");
+    let separate = records(&run_adapter(&[], input.as_bytes()).stdout);
+    assert_eq!(separate.len(), 7);
+
+    let python = "2026-11-26 18:03:08,123 ERROR failed\n\
+                  Traceback (most recent call last):\n\
+                  \x20 File \"app.py\", line 3, in <module>\n\
+                  ValueError: bad value\n\
+                  plain line without stamp\n";
+    let joined = records(&run_adapter(&["--multiline"], python.as_bytes()).stdout);
+    assert_eq!(joined.len(), 2, "{joined:?}");
+    assert!(joined[0]["message"]
+        .as_str()
+        .unwrap()
+        .ends_with("ValueError: bad value"));
+}
+
+#[test]
+fn bad_input_is_passed_through_never_dropped() {
+    let mut input = Vec::new();
+    input.extend_from_slice(b"\x00\x01\x02\xff\xfe binary garbage\n");
+    input.extend_from_slice(b"2026-11-26T18:03:08Z invalid utf-8 \xc3\x28 here\n");
+    input.extend_from_slice(b"2026-13-01T00:00:00Z month thirteen\n");
+    input.extend_from_slice(b"2026-11-26 25:61:00 hour twenty-five\n");
+    input.extend_from_slice(&vec![b'x'; 10 * 1024 * 1024]);
+    input.extend_from_slice(b"\nlast\n");
+    let finished = run_adapter(&[], &input);
+    assert!(finished.status.success(), "{}", finished.stderr);
+    let records = records(&finished.stdout);
+    // The 10 MiB line comes as ten 1 MiB records.
+    assert_eq!(records.len(), 4 + 10 + 1);
+    assert_eq!(records[0]["message"], "\u{0}\u{1}\u{2}\\xff\\xfe binary garbage");
+    assert_eq!(records[1]["message"], "invalid utf-8 \\xc3( here");
+    assert_eq!(records[2]["format"], serde_json::Value::Null);
+    assert_eq!(records[2]["message"], "2026-13-01T00:00:00Z month thirteen");
+    assert_eq!(records[3]["format"], serde_json::Value::Null);
+    let long: usize = records[4..14]
+        .iter()
+        .map(|r| r["message"].as_str().unwrap().len())
+        .sum();
+    assert_eq!(long, 10 * 1024 * 1024);
+    assert_eq!(records[14]["message"], "last");
+}
+
+#[test]
+fn follows_files_across_rotation_with_sidecar_tails_guarantees() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut writer = LogWriter::create(&log);
+    for n in 1..=100 {
+        writer.line(&format!("2026-11-26T18:00:00Z line {n}"));
+    }
+    let process = adapter(&["--output", "text", path_arg(&log)]);
+    process.stdout.wait_for_lines(100);
+    let mut old = writer.rename_to(&dir.path().join("app.log.1"));
+    old.line("2026-11-26T18:00:01Z line 101");
+    let mut writer = LogWriter::create(&log);
+    writer.line("2026-11-26T18:00:02Z line 102");
+    process.stdout.wait_for_lines(102);
+    let finished = process.terminate();
+    assert!(finished.status.success(), "{}", finished.stderr);
+    let lines = finished.lines();
+    let expected: Vec<String> = (1..=102)
+        .map(|n| {
+            let second = match n {
+                101 => 1,
+                102 => 2,
+                _ => 0,
+            };
+            format!("2026-11-26T18:00:0{second}Z line {n}")
+        })
+        .collect();
+    assert_eq!(lines, expected);
+}
+
+#[test]
+fn no_follow_reads_globs_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.log"), "Nov 26 18:03:08 host a: one\n").unwrap();
+    fs::write(dir.path().join("b.log"), "[26/Nov/2026:18:03:09 +0000] two\n").unwrap();
+    let pattern = format!("{}/*.log", dir.path().display());
+    let finished = common::run_adapter(&["--no-follow", &pattern], b"");
+    assert!(finished.status.success(), "{}", finished.stderr);
+    let records = records(&finished.stdout);
+    assert_eq!(records.len(), 2);
+    let sources: Vec<&str> = records.iter().map(|r| r["source"].as_str().unwrap()).collect();
+    assert!(sources.iter().all(|s| s.ends_with(".log")), "{sources:?}");
+}
+
+#[test]
+fn bad_flags_exit_2_with_a_message() {
+    for (args, says) in [
+        (&["--default-tz", "Mars/Olympus"][..], "IANA"),
+        (&["--output", "xml"][..], "xml"),
+        (&["--time-format", "%Y-%"][..], "time-format"),
+        (&["--date-order", "ydm"][..], "ydm"),
+        (&["--listen", "nowhere"][..], "nowhere"),
+    ] {
+        let finished = run_adapter(args, b"");
+        assert_eq!(finished.status.code(), Some(2), "{args:?}");
+        assert!(finished.stderr.contains(says), "{args:?}: {}", finished.stderr);
+    }
+    let mixed = run_adapter(&["-", "x.log"], b"");
+    assert_eq!(mixed.status.code(), Some(1));
+    assert!(mixed.stderr.contains("cannot be mixed"), "{}", mixed.stderr);
+}

@@ -1,0 +1,77 @@
+//! Starting the real `adapter-fmt` binary and talking to it over HTTP with
+//! curl; the generic helpers are testkit's.
+#![allow(dead_code)] // each test file uses its own share of these helpers
+
+use std::process::Command;
+
+pub use testkit::*;
+
+/// Starts `adapter-fmt ARGS`, capturing stdout and stderr.
+pub fn adapter(args: &[&str]) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
+    command.args(args);
+    Process::spawn(command)
+}
+
+/// Runs `adapter-fmt ARGS` on `input` as stdin, to completion.
+pub fn run_adapter(args: &[&str], input: &[u8]) -> Finished {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
+    command.args(args);
+    run_with_stdin(command, input)
+}
+
+/// The records of NDJSON output.
+pub fn records(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// `curl -sS ARGS URL`: the HTTP client the tests use, a real one.
+pub fn curl(args: &[&str], url: &str) -> Finished {
+    let mut command = Command::new("curl");
+    command.args(["-sS", "--max-time", "30"]).args(args).arg(url);
+    run(command)
+}
+
+/// GETs `url` and returns the status code and body.
+pub fn get(url: &str) -> (u16, String) {
+    let finished = curl(&["-w", "\n%{http_code}"], url);
+    assert!(
+        finished.status.success(),
+        "curl {url} failed: {}",
+        finished.stderr
+    );
+    let text = String::from_utf8_lossy(&finished.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').expect("curl wrote the status code");
+    (code.parse().expect("a status code"), body.to_owned())
+}
+
+/// Starts adapter-fmt with `args` plus `--listen` on a free port and waits
+/// until it answers `/healthz`. Returns the process and the base URL.
+pub fn serving(args: &[&str]) -> (Process, String) {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut all = vec!["--listen", &addr];
+    all.extend_from_slice(args);
+    let process = adapter(&all);
+    let base = format!("http://{addr}");
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let probe = curl(
+            &["-o", "/dev/null", "-w", "%{http_code}"],
+            &format!("{base}/healthz"),
+        );
+        if probe.stdout == b"200" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "adapter-fmt never answered on {addr}: {}",
+            process.stderr.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (process, base)
+}
