@@ -76,7 +76,7 @@ impl Captured {
         self.state.lock().unwrap().newlines
     }
 
-    /// Waits until `done` holds for the captured bytes; fails the test after [`DEADLINE`].
+    /// Waits until `done` holds for the whole state; fails the test after [`DEADLINE`].
     fn wait_until(&self, what: &str, done: impl Fn(&State) -> bool) {
         let deadline = Instant::now() + DEADLINE;
         let mut state = self.state.lock().unwrap();
@@ -95,6 +95,24 @@ impl Captured {
                 "stream closed while waiting for {what}; captured output ends with:\n{}",
                 tail()
             );
+            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Waits up to `timeout` for `done` to hold; says whether it did. For
+    /// retrying an action whose effect may be missed (a probe sent before a
+    /// subscriber was listening), not for waiting out a deadline.
+    pub fn holds_within(&self, timeout: Duration, done: impl Fn(&[u8]) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state.lock().unwrap();
+        loop {
+            if done(&state.bytes) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline || state.closed {
+                return false;
+            }
             state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
         }
     }
