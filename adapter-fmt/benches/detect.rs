@@ -19,7 +19,11 @@ fn lines_by_format() -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for row in CORPUS.lines().filter(|l| !l.starts_with('#')) {
         let mut columns = row.splitn(3, '\t');
-        let (_, format, line) = (columns.next().unwrap(), columns.next().unwrap(), columns.next().unwrap());
+        let (_, format, line) = (
+            columns.next().unwrap(),
+            columns.next().unwrap(),
+            columns.next().unwrap(),
+        );
         groups.entry(format).or_default().push(line);
     }
     groups

@@ -51,7 +51,10 @@ fn main() {
         })
         .collect();
 
-    let ours_right = cases.iter().filter(|c| ours(c.line).map(|d| d.timestamp.instant) == c.expected).count();
+    let ours_right = cases
+        .iter()
+        .filter(|c| ours(c.line).map(|d| d.timestamp.instant) == c.expected)
+        .count();
     let theirs = |text: &str| dateparser::parse_with_timezone(text, &Utc).ok();
     let whole_right = cases.iter().filter(|c| theirs(c.line) == c.expected).count();
     let stamp_right = cases
@@ -65,14 +68,36 @@ fn main() {
     let stamp_rate = lines_per_second(rounds / 10, &cases, |c| c.stamp.and_then(theirs).is_some());
 
     let total = cases.len();
-    println!("{} corpus lines ({} with a timestamp, {} without)", total, cases.iter().filter(|c| c.expected.is_some()).count(), cases.iter().filter(|c| c.expected.is_none()).count());
-    println!("{:44} {:>12} {:>10} {:>16}", "reader", "lines/s", "right", "adapter-fmt is");
-    println!("{:44} {:>12.0} {:>6}/{} {:>15}", "adapter-fmt (whole line)", ours_rate, ours_right, total, "-");
+    println!(
+        "{} corpus lines ({} with a timestamp, {} without)",
+        total,
+        cases.iter().filter(|c| c.expected.is_some()).count(),
+        cases.iter().filter(|c| c.expected.is_none()).count()
+    );
+    println!(
+        "{:44} {:>12} {:>10} {:>16}",
+        "reader", "lines/s", "right", "adapter-fmt is"
+    );
+    println!(
+        "{:44} {:>12.0} {:>6}/{} {:>15}",
+        "adapter-fmt (whole line)", ours_rate, ours_right, total, "-"
+    );
     for (name, rate, right) in [
         ("dateparser 0.3 (whole line)", whole_rate, whole_right),
-        ("dateparser 0.3 (timestamp cut out for it)", stamp_rate, stamp_right),
+        (
+            "dateparser 0.3 (timestamp cut out for it)",
+            stamp_rate,
+            stamp_right,
+        ),
     ] {
-        println!("{:44} {:>12.0} {:>6}/{} {:>14.1}x faster", name, rate, right, total, ours_rate / rate);
+        println!(
+            "{:44} {:>12.0} {:>6}/{} {:>14.1}x faster",
+            name,
+            rate,
+            right,
+            total,
+            ours_rate / rate
+        );
     }
 }
 
