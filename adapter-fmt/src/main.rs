@@ -16,21 +16,14 @@ use adapter_fmt::encode::{Encoder, OutputFormat};
 use adapter_fmt::hub::Hub;
 use adapter_fmt::pipeline::Pipeline;
 use adapter_fmt::server::{serve, ServerState};
-use sidecar_tail::cli::init_tracing;
+use sidecar_tail::cli::{exit_code, init_tracing};
 use sidecar_tail::lines::LineSplitter;
-use sidecar_tail::{TailError, Tailer, Waker};
+use sidecar_tail::{Tailer, Waker};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if is_closed_output(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            error!("{e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(run(&cli))
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
@@ -147,15 +140,4 @@ fn read_stdin<W: io::Write>(pipeline: &mut Pipeline<W>, max_line_bytes: usize) -
     }
     splitter.finish(&mut |block| feed_lines(pipeline, block))?;
     pipeline.flush()
-}
-
-fn is_closed_output(error: &anyhow::Error) -> bool {
-    let io_error = error
-        .downcast_ref::<TailError>()
-        .and_then(|e| match e {
-            TailError::Output(io) => Some(io),
-            _ => None,
-        })
-        .or_else(|| error.chain().find_map(|cause| cause.downcast_ref::<io::Error>()));
-    io_error.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }

@@ -14,6 +14,18 @@ fn numbered_input(n: usize) -> String {
         .collect()
 }
 
+/// The messages of an NDJSON stream.
+fn streamed_messages(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let record: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+            record["message"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// The messages of a JSON array of records.
 fn messages(body: &str) -> Vec<String> {
     let value: serde_json::Value =
         serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
@@ -125,14 +137,8 @@ fn follow_streams_new_records_once_in_order() {
     }
     client.stdout.wait_for_lines(seen + 200);
     let text = client.stdout.text();
-    let live: Vec<String> = text
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["message"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+    let live: Vec<String> = streamed_messages(&text)
+        .into_iter()
         .filter(|m| m.starts_with("live"))
         .collect();
     assert_eq!(live, (1..=200).map(|i| format!("live {i}")).collect::<Vec<_>>());
@@ -155,18 +161,10 @@ fn follow_with_limit_sends_the_backlog_first() {
     client.stdout.wait_for_lines(2);
     writer.line("2026-11-26T18:00:01Z new 1");
     client.stdout.wait_for_lines(3);
-    let messages: Vec<String> = client
-        .stdout
-        .text()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["message"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(messages, ["old 4", "old 5", "new 1"]);
+    assert_eq!(
+        streamed_messages(&client.stdout.text()),
+        ["old 4", "old 5", "new 1"]
+    );
 }
 
 #[test]

@@ -109,6 +109,27 @@ pub enum LogFormat {
     Json,
 }
 
+/// The exit code of a run: 0 for success and for a reader that closed our
+/// stdout (nothing is wrong with us then, as for `head`), 1 with the error
+/// on stderr otherwise. Usage errors never get here: clap exits with 2.
+pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    let Err(error) = result else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    let closed_output = error.chain().any(|cause| {
+        let io = match cause.downcast_ref::<crate::TailError>() {
+            Some(crate::TailError::Output(io)) => Some(io),
+            _ => cause.downcast_ref::<std::io::Error>(),
+        };
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if closed_output {
+        return std::process::ExitCode::SUCCESS;
+    }
+    tracing::error!("{error:#}");
+    std::process::ExitCode::FAILURE
+}
+
 /// Sends diagnostics to stderr in `format`, at the level `RUST_LOG` sets
 /// (default `warn`: a sidecar's stderr is part of the pod's log stream).
 pub fn init_tracing(format: LogFormat) {

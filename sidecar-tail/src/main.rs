@@ -11,9 +11,9 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing::error;
 
-use sidecar_tail::cli::{init_tracing, Cli, ColorChoice};
+use sidecar_tail::cli::{exit_code, init_tracing, Cli, ColorChoice};
 use sidecar_tail::output::{OutputSink, Routing};
-use sidecar_tail::{TailError, Tailer, Waker};
+use sidecar_tail::{Tailer, Waker};
 
 /// Output buffer size: large enough that raw output of a big file goes out
 /// in few system calls.
@@ -22,14 +22,7 @@ const OUTPUT_BUFFER: usize = 32 * 1024;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if is_closed_output(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            error!("{e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(run(&cli))
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
@@ -98,11 +91,4 @@ fn handle_signals(waker: Waker, drain_timeout: Duration) -> anyhow::Result<()> {
 /// that is not a pipe, or a refusal, leaves things as they are.
 fn enlarge_stdout_pipe() {
     let _ = rustix::pipe::fcntl_setpipe_size(io::stdout(), 1 << 20);
-}
-
-fn is_closed_output(error: &anyhow::Error) -> bool {
-    matches!(
-        error.downcast_ref::<TailError>(),
-        Some(TailError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe
-    )
 }
