@@ -206,3 +206,21 @@ fn bad_flags_exit_2_with_a_message() {
     assert_eq!(mixed.status.code(), Some(1));
     assert!(mixed.stderr.contains("cannot be mixed"), "{}", mixed.stderr);
 }
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("big.log");
+    let line = "2026-11-26T18:00:00Z filler line\n";
+    fs::write(&log, line.repeat(200_000)).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
+    command.args(["--no-follow", path_arg(&log)]);
+    let (process, pipe) = common::Process::spawn_with_pipe(command);
+    let mut first = String::new();
+    BufReader::new(pipe).read_line(&mut first).unwrap();
+    assert!(first.contains("filler line"));
+    let finished = process.wait();
+    assert!(finished.status.success(), "{:?}", finished.status);
+    assert!(finished.stderr.is_empty(), "{}", finished.stderr);
+}
