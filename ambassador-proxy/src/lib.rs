@@ -1,0 +1,13 @@
+//! ambassador-proxy: a consistent-hash Redis proxy that places keys exactly
+//! as twemproxy does.
+//!
+//! The map:
+//!
+//! - [`hash`]: twemproxy's twelve hash functions, bit for bit.
+//! - [`distribution`]: ketama, modula and random over the live servers.
+//! - [`pool`]: a pool's servers in twemproxy's order, hash tags, and the
+//!   server a key goes to.
+
+pub mod distribution;
+pub mod hash;
+pub mod pool;
