@@ -314,6 +314,52 @@ pub fn run_with_stdin(mut command: Command, input: &[u8]) -> Finished {
     }
 }
 
+/// A `redis-server` of our own on a free loopback port, without
+/// persistence; stopped when dropped.
+pub struct RedisServer {
+    /// The running server.
+    pub process: Process,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` (Debian package `redis-server`) and waits
+    /// until it accepts connections.
+    pub fn start() -> RedisServer {
+        let port = free_port();
+        let mut command = Command::new("redis-server");
+        command.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
+        let process = Process::spawn(command);
+        wait_for_port(port, &process);
+        RedisServer { process, port }
+    }
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`;
+/// fails the test after [`DEADLINE`] or when `process` exits first.
+pub fn wait_for_port(port: u16, process: &Process) {
+    let deadline = Instant::now() + DEADLINE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on port {port}; stderr:\n{}\nstdout:\n{}",
+            process.stderr.text(),
+            process.stdout.text()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// A free TCP port on 127.0.0.1: bound by the system, then released.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,237 @@
+//! Key placement against the real twemproxy: the Debian `nutcracker` binary
+//! stores thousands of keys (ASCII and not) on real redis-servers, and every
+//! key must sit where our placement says, for every kind of configuration.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+
+use ambassador_proxy::distribution::Distribution;
+use ambassador_proxy::hash::HashFunction;
+use ambassador_proxy::pool::{sort_servers, Placement, ServerSpec};
+use testkit::{free_port, wait_for_port, Process, RedisServer};
+
+/// One configuration to compare.
+struct Variant {
+    what: &'static str,
+    servers: usize,
+    hash: HashFunction,
+    distribution: Distribution,
+    hash_tag: Option<&'static str>,
+    /// Weight and optional name of server i.
+    spec: fn(usize) -> (u32, Option<String>),
+}
+
+fn equal(_: usize) -> (u32, Option<String>) {
+    (1, None)
+}
+
+fn named_unequal(i: usize) -> (u32, Option<String>) {
+    (1 + (i as u32 * 7) % 5, Some(format!("redis-st-{i}")))
+}
+
+fn keys() -> Vec<Vec<u8>> {
+    let mut keys: Vec<Vec<u8>> = (0..3000)
+        .map(|i| format!("key:{i}:{}", i * 7919 % 1000).into_bytes())
+        .collect();
+    // Non-ASCII: UTF-8 text and raw high bytes, where signed-char hashing shows.
+    keys.extend((0..500).map(|i| format!("ключ-{i}-üñí").into_bytes()));
+    keys.extend((0..500u32).map(|i| {
+        let mut key = vec![0x80 | (i % 128) as u8, 0xff, b'k'];
+        key.extend_from_slice(&i.to_le_bytes());
+        key
+    }));
+    // Hash tags, for the pool that has one.
+    keys.extend((0..500).map(|i| format!("user:{{{}}}:field{i}", i % 37).into_bytes()));
+    keys
+}
+
+fn connection(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .and_then(|c| c.get_connection())
+        .unwrap_or_else(|e| panic!("connect to port {port}: {e}"))
+}
+
+/// SETs every key through the proxy at `port` in one pipeline, on a raw
+/// connection: client libraries greet with `CLIENT SETINFO`, which
+/// nutcracker answers by closing the connection.
+fn set_all_through(port: u16, keys: &[Vec<u8>]) {
+    let mut request = Vec::new();
+    for key in keys {
+        request.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n", key.len()).as_bytes());
+        request.extend_from_slice(key);
+        request.extend_from_slice(b"\r\n$1\r\nv\r\n");
+    }
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        std::thread::spawn(move || stream.write_all(&request).unwrap())
+    };
+    let mut replies = vec![0u8; keys.len() * 5];
+    stream.read_exact(&mut replies).unwrap();
+    writer.join().unwrap();
+    assert!(
+        replies.chunks(5).all(|r| r == b"+OK\r\n"),
+        "a SET failed: {}",
+        String::from_utf8_lossy(&replies)
+    );
+}
+
+/// Starts nutcracker with a one-pool configuration; returns it and its port.
+fn nutcracker(dir: &std::path::Path, variant: &Variant, servers: &[ServerSpec]) -> (Process, u16) {
+    let port = free_port();
+    let mut yaml = format!(
+        "pool:\n  listen: 127.0.0.1:{port}\n  hash: {}\n  distribution: {}\n  redis: true\n  auto_eject_hosts: false\n",
+        variant.hash, variant.distribution
+    );
+    if let Some(tag) = variant.hash_tag {
+        yaml.push_str(&format!("  hash_tag: \"{tag}\"\n"));
+    }
+    yaml.push_str("  servers:\n");
+    for server in servers {
+        let name = server
+            .name
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        yaml.push_str(&format!(
+            "   - {}:{}:{}{name}\n",
+            server.host, server.port, server.weight
+        ));
+    }
+    let config = dir.join("nutcracker.yml");
+    std::fs::write(&config, yaml).unwrap();
+    let mut command = Command::new("nutcracker");
+    command.args([
+        "-c",
+        config.to_str().unwrap(),
+        "-s",
+        &free_port().to_string(),
+        "-a",
+        "127.0.0.1",
+        "-v",
+        "1",
+    ]);
+    command.args(["-p", dir.join("nutcracker.pid").to_str().unwrap()]);
+    let process = Process::spawn(command);
+    wait_for_port(port, &process);
+    (process, port)
+}
+
+#[test]
+fn every_key_lands_where_nutcracker_puts_it() {
+    let variants = [
+        Variant {
+            what: "default: ketama, fnv1a_64, no names",
+            servers: 3,
+            hash: HashFunction::Fnv1a64,
+            distribution: Distribution::Ketama,
+            hash_tag: None,
+            spec: equal,
+        },
+        Variant {
+            what: "named servers, unequal weights",
+            servers: 5,
+            hash: HashFunction::Fnv1a64,
+            distribution: Distribution::Ketama,
+            hash_tag: None,
+            spec: named_unequal,
+        },
+        Variant {
+            what: "25 equal servers (156 points each)",
+            servers: 25,
+            hash: HashFunction::Fnv1a64,
+            distribution: Distribution::Ketama,
+            hash_tag: None,
+            spec: equal,
+        },
+        Variant {
+            what: "modula, unequal weights",
+            servers: 4,
+            hash: HashFunction::Fnv1a64,
+            distribution: Distribution::Modula,
+            hash_tag: None,
+            spec: named_unequal,
+        },
+        Variant {
+            what: "hash_tag {}",
+            servers: 4,
+            hash: HashFunction::Murmur,
+            distribution: Distribution::Ketama,
+            hash_tag: Some("{}"),
+            spec: equal,
+        },
+    ];
+    let hash_variants: Vec<Variant> = HashFunction::ALL
+        .into_iter()
+        .map(|hash| Variant {
+            what: "each hash function, modula",
+            servers: 4,
+            hash,
+            distribution: Distribution::Modula,
+            hash_tag: None,
+            spec: equal,
+        })
+        .collect();
+
+    let backends: Vec<RedisServer> = (0..25).map(|_| RedisServer::start()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys();
+    let mut failures = Vec::new();
+    for variant in variants.iter().chain(&hash_variants) {
+        let mut servers: Vec<ServerSpec> = backends[..variant.servers]
+            .iter()
+            .enumerate()
+            .map(|(i, backend)| {
+                let (weight, name) = (variant.spec)(i);
+                ServerSpec {
+                    host: "127.0.0.1".into(),
+                    port: backend.port,
+                    weight,
+                    name,
+                }
+            })
+            .collect();
+        for backend in &backends[..variant.servers] {
+            redis::cmd("FLUSHALL")
+                .exec(&mut connection(backend.port))
+                .unwrap();
+        }
+        let (_nutcracker, port) = nutcracker(dir.path(), variant, &servers);
+        set_all_through(port, &keys);
+
+        let mut actual: HashMap<Vec<u8>, u16> = HashMap::new();
+        for backend in &backends[..variant.servers] {
+            let stored: Vec<Vec<u8>> = redis::cmd("KEYS")
+                .arg("*")
+                .query(&mut connection(backend.port))
+                .unwrap();
+            actual.extend(stored.into_iter().map(|k| (k, backend.port)));
+        }
+        assert_eq!(actual.len(), keys.len(), "{}: nutcracker lost keys", variant.what);
+
+        sort_servers(&mut servers);
+        let tag = variant
+            .hash_tag
+            .map(|t| <[u8; 2]>::try_from(t.as_bytes()).unwrap());
+        let placement = Placement::new(&servers, variant.hash, tag, variant.distribution);
+        let wrong = keys
+            .iter()
+            .filter(|key| placement.server_for(key, |_| 0).map(|i| servers[i].port) != Some(actual[*key]))
+            .count();
+        if wrong > 0 {
+            failures.push(format!(
+                "{} ({}): {wrong} of {} keys placed differently",
+                variant.what,
+                variant.hash,
+                keys.len()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "placement differs from nutcracker's:\n{}",
+        failures.join("\n")
+    );
+}
