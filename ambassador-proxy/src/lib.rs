@@ -3,11 +3,13 @@
 //!
 //! The map:
 //!
+//! - [`config`]: twemproxy's YAML, the malexer image's environment, defaults.
 //! - [`hash`]: twemproxy's twelve hash functions, bit for bit.
 //! - [`distribution`]: ketama, modula and random over the live servers.
 //! - [`pool`]: a pool's servers in twemproxy's order, hash tags, and the
 //!   server a key goes to.
 
+pub mod config;
 pub mod distribution;
 pub mod hash;
 pub mod pool;

@@ -7,9 +7,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 
+use ambassador_proxy::config::from_yaml;
 use ambassador_proxy::distribution::Distribution;
 use ambassador_proxy::hash::HashFunction;
-use ambassador_proxy::pool::{sort_servers, Placement, ServerSpec};
+use ambassador_proxy::pool::{Placement, ServerSpec};
 use testkit::{free_port, wait_for_port, Process, RedisServer};
 
 /// One configuration to compare.
@@ -78,8 +79,9 @@ fn set_all_through(port: u16, keys: &[Vec<u8>]) {
     );
 }
 
-/// Starts nutcracker with a one-pool configuration; returns it and its port.
-fn nutcracker(dir: &std::path::Path, variant: &Variant, servers: &[ServerSpec]) -> (Process, u16) {
+/// Starts nutcracker with a one-pool configuration; returns it, its port
+/// and the configuration's text.
+fn nutcracker(dir: &std::path::Path, variant: &Variant, servers: &[ServerSpec]) -> (Process, u16, String) {
     let port = free_port();
     let mut yaml = format!(
         "pool:\n  listen: 127.0.0.1:{port}\n  hash: {}\n  distribution: {}\n  redis: true\n  auto_eject_hosts: false\n",
@@ -101,7 +103,7 @@ fn nutcracker(dir: &std::path::Path, variant: &Variant, servers: &[ServerSpec]) 
         ));
     }
     let config = dir.join("nutcracker.yml");
-    std::fs::write(&config, yaml).unwrap();
+    std::fs::write(&config, &yaml).unwrap();
     let mut command = Command::new("nutcracker");
     command.args([
         "-c",
@@ -114,9 +116,10 @@ fn nutcracker(dir: &std::path::Path, variant: &Variant, servers: &[ServerSpec]) 
         "1",
     ]);
     command.args(["-p", dir.join("nutcracker.pid").to_str().unwrap()]);
+    command.args(["-o", dir.join("nutcracker.log").to_str().unwrap()]);
     let process = Process::spawn(command);
     wait_for_port(port, &process);
-    (process, port)
+    (process, port, yaml)
 }
 
 #[test]
@@ -180,7 +183,7 @@ fn every_key_lands_where_nutcracker_puts_it() {
     let keys = keys();
     let mut failures = Vec::new();
     for variant in variants.iter().chain(&hash_variants) {
-        let mut servers: Vec<ServerSpec> = backends[..variant.servers]
+        let servers: Vec<ServerSpec> = backends[..variant.servers]
             .iter()
             .enumerate()
             .map(|(i, backend)| {
@@ -198,7 +201,7 @@ fn every_key_lands_where_nutcracker_puts_it() {
                 .exec(&mut connection(backend.port))
                 .unwrap();
         }
-        let (_nutcracker, port) = nutcracker(dir.path(), variant, &servers);
+        let (_nutcracker, port, yaml) = nutcracker(dir.path(), variant, &servers);
         set_all_through(port, &keys);
 
         let mut actual: HashMap<Vec<u8>, u16> = HashMap::new();
