@@ -214,14 +214,14 @@ fn every_key_lands_where_nutcracker_puts_it() {
         }
         assert_eq!(actual.len(), keys.len(), "{}: nutcracker lost keys", variant.what);
 
-        sort_servers(&mut servers);
-        let tag = variant
-            .hash_tag
-            .map(|t| <[u8; 2]>::try_from(t.as_bytes()).unwrap());
-        let placement = Placement::new(&servers, variant.hash, tag, variant.distribution);
+        // The same file, read by our configuration parser.
+        let pool = from_yaml(&yaml, "nutcracker.yml").unwrap().pools.remove(0);
+        let placement = Placement::new(&pool.servers, pool.hash, pool.hash_tag, pool.distribution);
         let wrong = keys
             .iter()
-            .filter(|key| placement.server_for(key, |_| 0).map(|i| servers[i].port) != Some(actual[*key]))
+            .filter(|key| {
+                placement.server_for(key, |_| 0).map(|i| pool.servers[i].port) != Some(actual[*key])
+            })
             .count();
         if wrong > 0 {
             failures.push(format!(
