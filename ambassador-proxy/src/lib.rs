@@ -13,3 +13,4 @@ pub mod config;
 pub mod distribution;
 pub mod hash;
 pub mod pool;
+pub mod protocol;

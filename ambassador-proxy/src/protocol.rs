@@ -1,0 +1,222 @@
+//! RESP2 on the wire: requests from clients (arrays of bulk strings, or
+//! inline commands typed into a raw connection) and replies from servers,
+//! through the redis-protocol crate. Replies keep their raw bytes, so that
+//! what a server said reaches the client byte for byte.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use redis_protocol::resp2::decode::decode_bytes_mut;
+use redis_protocol::resp2::types::BytesFrame;
+
+/// The longest inline command line accepted (as Redis: 64 KiB).
+pub const MAX_INLINE: usize = 64 * 1024;
+
+/// A request: the command name and its arguments.
+pub type Request = Vec<Bytes>;
+
+/// What reading a request from the buffer gave.
+#[derive(Debug, PartialEq)]
+pub enum Incoming {
+    /// A complete request.
+    Request(Request),
+    /// A complete frame that is not a request (an array of integers, say):
+    /// answered with this error, and the connection goes on.
+    Invalid(String),
+}
+
+/// The stream cannot be parsed any further: the connection must close.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("Protocol error: {0}")]
+pub struct ProtocolError(pub String);
+
+/// Takes the next request off the front of `buf`; `Ok(None)` when more
+/// bytes are needed.
+pub fn next_request(buf: &mut BytesMut) -> Result<Option<Incoming>, ProtocolError> {
+    loop {
+        let Some(&first) = buf.first() else {
+            return Ok(None);
+        };
+        if first != b'*' {
+            match inline(buf)? {
+                Some(args) if args.is_empty() => continue,
+                Some(args) => return Ok(Some(Incoming::Request(args))),
+                None => return Ok(None),
+            }
+        }
+        let Some((frame, _, _)) = decode_bytes_mut(buf).map_err(|e| ProtocolError(e.to_string()))? else {
+            return Ok(None);
+        };
+        return Ok(Some(match frame {
+            BytesFrame::Array(items) if items.is_empty() => continue,
+            BytesFrame::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    BytesFrame::BulkString(bytes) | BytesFrame::SimpleString(bytes) => Ok(bytes),
+                    other => Err(format!(
+                        "expected bulk strings in a request, got {}",
+                        kind(&other)
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_or_else(Incoming::Invalid, Incoming::Request),
+            other => Incoming::Invalid(format!("expected an array of bulk strings, got {}", kind(&other))),
+        }));
+    }
+}
+
+/// An inline command: one line, words split on spaces (no quoting).
+fn inline(buf: &mut BytesMut) -> Result<Option<Request>, ProtocolError> {
+    let Some(end) = buf.iter().position(|&b| b == b'\n') else {
+        if buf.len() > MAX_INLINE {
+            return Err(ProtocolError("too big inline request".into()));
+        }
+        return Ok(None);
+    };
+    let line = buf.split_to(end + 1).freeze();
+    let text = line.slice(..end).slice_ref(trim_cr(&line[..end]));
+    Ok(Some(
+        text.split(|&b| b == b' ' || b == b'\t')
+            .filter(|word| !word.is_empty())
+            .map(|word| text.slice_ref(word))
+            .collect(),
+    ))
+}
+
+/// The RESP type of a frame, for error messages.
+fn kind(frame: &BytesFrame) -> &'static str {
+    match frame {
+        BytesFrame::SimpleString(_) => "a simple string",
+        BytesFrame::Error(_) => "an error",
+        BytesFrame::Integer(_) => "an integer",
+        BytesFrame::BulkString(_) => "a bulk string",
+        BytesFrame::Array(_) => "an array",
+        BytesFrame::Null => "a null",
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// A server's reply: its frame, and the exact bytes it came as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The decoded reply, for replies the proxy merges (MGET, DEL, ...).
+    pub frame: BytesFrame,
+    /// The reply as the server sent it.
+    pub raw: Bytes,
+}
+
+/// Takes the next reply off the front of `buf`; `Ok(None)` when more bytes
+/// are needed.
+pub fn next_reply(buf: &mut BytesMut) -> Result<Option<Reply>, ProtocolError> {
+    Ok(decode_bytes_mut(buf)
+        .map_err(|e| ProtocolError(e.to_string()))?
+        .map(|(frame, _, raw)| Reply { frame, raw }))
+}
+
+/// Encodes a request as a RESP2 array of bulk strings.
+pub fn encode_request<B: AsRef<[u8]>>(args: &[B], out: &mut BytesMut) {
+    out.put_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for arg in args {
+        let arg = arg.as_ref();
+        out.put_slice(format!("${}\r\n", arg.len()).as_bytes());
+        out.put_slice(arg);
+        out.put_slice(b"\r\n");
+    }
+}
+
+/// `-ERR message\r\n`, with line breaks in the message flattened.
+pub fn error_reply(message: &str) -> Bytes {
+    let message = message.replace(['\r', '\n'], " ");
+    if message.starts_with("ERR ")
+        || message
+            .split(' ')
+            .next()
+            .is_some_and(|w| w.chars().all(|c| c.is_ascii_uppercase()) && !w.is_empty())
+    {
+        Bytes::from(format!("-{message}\r\n"))
+    } else {
+        Bytes::from(format!("-ERR {message}\r\n"))
+    }
+}
+
+/// `:n\r\n`.
+pub fn integer_reply(n: i64) -> Bytes {
+    Bytes::from(format!(":{n}\r\n"))
+}
+
+/// `+OK\r\n`.
+pub fn ok_reply() -> Bytes {
+    Bytes::from_static(b"+OK\r\n")
+}
+
+/// A bulk string reply.
+pub fn bulk_reply(value: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(value.len() + 16);
+    out.put_slice(format!("${}\r\n", value.len()).as_bytes());
+    out.put_slice(value);
+    out.put_slice(b"\r\n");
+    out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(words: &[&str]) -> Incoming {
+        Incoming::Request(
+            words
+                .iter()
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn resp_and_inline_requests_in_one_stream() {
+        let mut buf =
+            BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nSET  a b\r\n\r\nPING\n*1\r\n$4\r\nPI"[..]);
+        assert_eq!(next_request(&mut buf), Ok(Some(request(&["GET", "k"]))));
+        assert_eq!(next_request(&mut buf), Ok(Some(request(&["SET", "a", "b"]))));
+        assert_eq!(next_request(&mut buf), Ok(Some(request(&["PING"]))));
+        assert_eq!(next_request(&mut buf), Ok(None), "half a frame waits");
+        buf.extend_from_slice(b"NG\r\n");
+        assert_eq!(next_request(&mut buf), Ok(Some(request(&["PING"]))));
+    }
+
+    #[test]
+    fn non_requests_are_answered_and_garbage_closes() {
+        let mut buf = BytesMut::from(&b"*1\r\n:5\r\n*1\r\n$3\r\nfoo\r\n"[..]);
+        assert!(matches!(next_request(&mut buf), Ok(Some(Incoming::Invalid(_)))));
+        assert_eq!(next_request(&mut buf), Ok(Some(request(&["foo"]))));
+        let mut garbage = BytesMut::from(&b"*x\r\n"[..]);
+        assert!(next_request(&mut garbage).is_err());
+    }
+
+    #[test]
+    fn replies_keep_their_bytes() {
+        let mut buf = BytesMut::from(&b"$3\r\nbar\r\n*2\r\n:1\r\n$-1\r\n-ERR x\r\n"[..]);
+        assert_eq!(
+            next_reply(&mut buf).unwrap().unwrap().raw,
+            Bytes::from_static(b"$3\r\nbar\r\n")
+        );
+        assert_eq!(
+            next_reply(&mut buf).unwrap().unwrap().raw,
+            Bytes::from_static(b"*2\r\n:1\r\n$-1\r\n")
+        );
+        let error = next_reply(&mut buf).unwrap().unwrap();
+        assert!(matches!(error.frame, BytesFrame::Error(_)));
+    }
+
+    #[test]
+    fn error_replies_get_a_prefix() {
+        assert_eq!(
+            error_reply("unknown command"),
+            Bytes::from_static(b"-ERR unknown command\r\n")
+        );
+        assert_eq!(
+            error_reply("NOPROTO sorry"),
+            Bytes::from_static(b"-NOPROTO sorry\r\n")
+        );
+    }
+}
