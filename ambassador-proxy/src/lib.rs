@@ -9,8 +9,15 @@
 //! - [`pool`]: a pool's servers in twemproxy's order, hash tags, and the
 //!   server a key goes to.
 
+pub mod backend;
+pub mod cli;
+pub mod client;
+pub mod command;
 pub mod config;
 pub mod distribution;
+pub mod fanout;
 pub mod hash;
+pub mod listen;
 pub mod pool;
 pub mod protocol;
+pub mod proxy;

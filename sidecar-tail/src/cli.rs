@@ -133,16 +133,28 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
 /// Sends diagnostics to stderr in `format`, at the level `RUST_LOG` sets
 /// (default `warn`: a sidecar's stderr is part of the pod's log stream).
 pub fn init_tracing(format: LogFormat) {
+    init_tracing_to(format, "warn", None);
+}
+
+/// Sends diagnostics in `format` to `file`, or to stderr without one, at the
+/// level `RUST_LOG` sets, else `default_level`.
+pub fn init_tracing_to(format: LogFormat, default_level: &str, file: Option<std::fs::File>) {
     use std::io::IsTerminal;
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
     use tracing_subscriber::EnvFilter;
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let colour = file.is_none() && std::io::stderr().is_terminal();
+    let writer = match file {
+        Some(file) => BoxMakeWriter::new(std::sync::Mutex::new(file)),
+        None => BoxMakeWriter::new(std::io::stderr),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_target(false);
     match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Text => builder.with_ansi(colour).init(),
         LogFormat::Json => builder.json().init(),
     }
 }

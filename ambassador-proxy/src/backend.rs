@@ -1,0 +1,256 @@
+//! One connection to one server, shared by every client: requests are
+//! written as they come (pipelined), and each reply goes to the request at
+//! the head of the queue of those waiting, so replies meet their requests
+//! in order.
+//!
+//! The connection is made on first use and after every failure: requests
+//! waiting on a connection that fails get an error; the next request
+//! connects again.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+
+use crate::protocol::{encode_request, next_reply, Reply};
+
+/// Why a request got no reply from its server.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum BackendError {
+    /// Connecting, or the connection's AUTH/SELECT, failed.
+    #[error("cannot reach server {server}: {reason}")]
+    Unreachable {
+        /// `host:port`.
+        server: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The connection broke before the reply came.
+    #[error("connection to server {0} lost before its reply")]
+    Lost(String),
+    /// No reply within the pool's timeout.
+    #[error("server {0} did not reply in time")]
+    TimedOut(String),
+}
+
+/// How to reach a server and set up each connection.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `host:port`.
+    pub addr: String,
+    /// `AUTH` sent first: a password, or `user password`.
+    pub auth: Option<String>,
+    /// `SELECT`ed next, unless 0.
+    pub db: u32,
+}
+
+struct Job {
+    request: Bytes,
+    reply: oneshot::Sender<Result<Reply, BackendError>>,
+}
+
+/// A handle on a server connection; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    jobs: mpsc::UnboundedSender<Job>,
+    addr: String,
+}
+
+impl Backend {
+    /// Starts the task that owns the connection to `target`.
+    pub fn spawn(target: Target) -> Backend {
+        let (jobs, queue) = mpsc::unbounded_channel();
+        let addr = target.addr.clone();
+        tokio::spawn(run(target, queue));
+        Backend { jobs, addr }
+    }
+
+    /// Sends `request` (an encoded command) now and returns the future of
+    /// its reply, bounded by `timeout`.
+    pub fn send(
+        &self,
+        request: Bytes,
+        timeout: Option<Duration>,
+    ) -> impl std::future::Future<Output = Result<Reply, BackendError>> + Send + 'static {
+        let (reply, waiting) = oneshot::channel();
+        let sent = self.jobs.send(Job { request, reply }).is_ok();
+        let addr = self.addr.clone();
+        async move {
+            if !sent {
+                return Err(BackendError::Lost(addr));
+            }
+            let outcome = match timeout {
+                Some(limit) => tokio::time::timeout(limit, waiting)
+                    .await
+                    .map_err(|_| BackendError::TimedOut(addr.clone()))?,
+                None => waiting.await,
+            };
+            outcome.unwrap_or(Err(BackendError::Lost(addr)))
+        }
+    }
+}
+
+async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let stream = match connect(&target).await {
+            Ok(stream) => stream,
+            Err(e) => {
+                warn!(server = %target.addr, error = %e, "server unreachable");
+                let _ = first.reply.send(Err(e.clone()));
+                // Everything already queued meets the same fate; later
+                // requests try again.
+                while let Ok(job) = queue.try_recv() {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+                continue;
+            }
+        };
+        debug!(server = %target.addr, "connected");
+        let (reader, writer) = stream.into_split();
+        let (waiting_tx, waiting_rx) = mpsc::unbounded_channel();
+        let read = tokio::spawn(read_replies(reader, waiting_rx, target.addr.clone()));
+        write_requests(writer, first, &mut queue, waiting_tx).await;
+        // The writer stops when the connection fails (the reader dropped its
+        // end) or when no one can send jobs any more.
+        let _ = read.await;
+        debug!(server = %target.addr, "connection closed");
+    }
+}
+
+/// Writes jobs as they come, batching whatever is queued into one write;
+/// hands each reply slot to the reader before its request is written.
+async fn write_requests(
+    mut writer: OwnedWriteHalf,
+    first: Job,
+    queue: &mut mpsc::UnboundedReceiver<Job>,
+    waiting: mpsc::UnboundedSender<oneshot::Sender<Result<Reply, BackendError>>>,
+) {
+    let mut batch = BytesMut::new();
+    let mut next = Some(first);
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => tokio::select! {
+                job = queue.recv() => match job {
+                    Some(job) => job,
+                    None => return,
+                },
+                _ = waiting.closed() => return,
+            },
+        };
+        batch.clear();
+        let push = |job: Job, batch: &mut BytesMut| {
+            batch.extend_from_slice(&job.request);
+            waiting.send(job.reply).is_ok()
+        };
+        let mut alive = push(job, &mut batch);
+        while alive && batch.len() < 256 * 1024 {
+            match queue.try_recv() {
+                Ok(job) => alive = push(job, &mut batch),
+                Err(_) => break,
+            }
+        }
+        if !alive || writer.write_all(&batch).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads replies and gives each to the oldest waiting request. Returning
+/// drops the queue of reply slots, failing every request still waiting.
+async fn read_replies(
+    mut reader: OwnedReadHalf,
+    mut waiting: mpsc::UnboundedReceiver<oneshot::Sender<Result<Reply, BackendError>>>,
+    addr: String,
+) {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    loop {
+        match reader.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        loop {
+            match next_reply(&mut buf) {
+                Ok(Some(reply)) => match waiting.recv().await {
+                    Some(slot) => {
+                        let _ = slot.send(Ok(reply));
+                    }
+                    None => return,
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    warn!(server = %addr, error = %e, "unparsable reply; dropping the connection");
+                    fail_waiting(&mut waiting, &addr);
+                    return;
+                }
+            }
+        }
+    }
+    fail_waiting(&mut waiting, &addr);
+}
+
+fn fail_waiting(
+    waiting: &mut mpsc::UnboundedReceiver<oneshot::Sender<Result<Reply, BackendError>>>,
+    addr: &str,
+) {
+    waiting.close();
+    while let Ok(slot) = waiting.try_recv() {
+        let _ = slot.send(Err(BackendError::Lost(addr.to_owned())));
+    }
+}
+
+/// Connects and runs AUTH and SELECT.
+async fn connect(target: &Target) -> Result<TcpStream, BackendError> {
+    let unreachable = |reason: String| BackendError::Unreachable {
+        server: target.addr.clone(),
+        reason,
+    };
+    let mut stream = TcpStream::connect(&target.addr)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let _ = stream.set_nodelay(true);
+    let mut setup: Vec<Vec<&[u8]>> = Vec::new();
+    if let Some(auth) = &target.auth {
+        let mut command: Vec<&[u8]> = vec![b"AUTH"];
+        command.extend(auth.split_whitespace().map(str::as_bytes));
+        setup.push(command);
+    }
+    let db = target.db.to_string();
+    if target.db != 0 {
+        setup.push(vec![b"SELECT", db.as_bytes()]);
+    }
+    let mut buf = BytesMut::new();
+    for command in &setup {
+        let mut request = BytesMut::new();
+        encode_request(command, &mut request);
+        stream
+            .write_all(&request)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        let reply = loop {
+            if let Some(reply) = next_reply(&mut buf).map_err(|e| unreachable(e.to_string()))? {
+                break reply;
+            }
+            if stream
+                .read_buf(&mut buf)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?
+                == 0
+            {
+                return Err(unreachable("closed during AUTH/SELECT".into()));
+            }
+        };
+        if reply.raw.first() == Some(&b'-') {
+            let said = String::from_utf8_lossy(&reply.raw).trim().to_owned();
+            return Err(unreachable(format!(
+                "{} refused: {said}",
+                String::from_utf8_lossy(command[0])
+            )));
+        }
+    }
+    Ok(stream)
+}

@@ -1,0 +1,124 @@
+//! nutcracker's command line, so scripts and images work with the binary
+//! swapped.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// A consistent-hash Redis proxy: twemproxy's configuration, flags and key
+/// placement.
+///
+/// Configuration comes from -c FILE (twemproxy's YAML); without it from the
+/// environment of the malexer/twemproxy image (REDIS_SERVERS, LISTEN_PORT,
+/// HASH, ...); without that, it listens on port 6380 in front of
+/// 127.0.0.1:6379.
+#[derive(Debug, Parser)]
+#[command(name = "ambassador-proxy", version)]
+pub struct Cli {
+    /// Test the configuration for errors and exit (0 when valid, 1 when not).
+    #[arg(short = 't', long = "test-conf")]
+    pub test_conf: bool,
+
+    /// Run in the background, detached from the terminal.
+    #[arg(short = 'd', long)]
+    pub daemonize: bool,
+
+    /// Describe the statistics the stats port reports, and exit.
+    #[arg(short = 'D', long = "describe-stats")]
+    pub describe_stats: bool,
+
+    /// Logging level, 0 to 11 as nutcracker's (4 warnings, 5 notices, 6
+    /// info, 7 debug, 8 and up everything); RUST_LOG overrides it.
+    #[arg(short = 'v', long = "verbose", default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=11))]
+    pub verbosity: u8,
+
+    /// Log to this file instead of stderr.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// twemproxy's YAML configuration file.
+    #[arg(short = 'c', long = "conf-file", value_name = "FILE")]
+    pub conf_file: Option<PathBuf>,
+
+    /// Port of the stats server.
+    #[arg(
+        short = 's',
+        long = "stats-port",
+        default_value_t = 22222,
+        value_name = "PORT"
+    )]
+    pub stats_port: u16,
+
+    /// Address of the stats server.
+    #[arg(
+        short = 'a',
+        long = "stats-addr",
+        default_value = "0.0.0.0",
+        value_name = "ADDR"
+    )]
+    pub stats_addr: String,
+
+    /// Stats aggregation interval in milliseconds.
+    #[arg(
+        short = 'i',
+        long = "stats-interval",
+        default_value_t = 30_000,
+        value_name = "MS"
+    )]
+    pub stats_interval: u64,
+
+    /// Write the process id to this file.
+    #[arg(short = 'p', long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+
+    /// nutcracker's buffer chunk size; accepted for compatibility, no effect.
+    #[arg(short = 'm', long = "mbuf-size", value_name = "N")]
+    pub mbuf_size: Option<u32>,
+}
+
+impl Cli {
+    /// The tracing filter for `-v`.
+    pub fn log_level(&self) -> &'static str {
+        match self.verbosity {
+            0..=3 => "error",
+            4..=5 => "warn",
+            6 => "info",
+            7 => "debug",
+            _ => "trace",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nutcracker_flags_parse() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let cli = Cli::parse_from([
+            "ambassador-proxy",
+            "-c",
+            "/etc/nutcracker.yml",
+            "-s",
+            "22223",
+            "-a",
+            "127.0.0.1",
+            "-i",
+            "1000",
+            "-v",
+            "7",
+            "-o",
+            "/tmp/log",
+            "-p",
+            "/tmp/pid",
+            "-m",
+            "512",
+            "-t",
+        ]);
+        assert!(cli.test_conf);
+        assert_eq!((cli.stats_port, cli.log_level()), (22223, "debug"));
+        assert!(Cli::try_parse_from(["ambassador-proxy", "-v", "12"]).is_err());
+    }
+}

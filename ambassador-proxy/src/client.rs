@@ -1,0 +1,231 @@
+//! One client connection: requests read and routed as they arrive, replies
+//! written strictly in request order, the connection kept open through any
+//! bad command, and closed only by QUIT or a byte stream that cannot be
+//! parsed any further.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use crate::command::{lookup, Command, Route};
+use crate::protocol::{bulk_reply, error_reply, next_request, ok_reply, Incoming};
+use crate::proxy::{wrong_arity, Pending, PoolRuntime};
+
+/// How many replies may wait to be written before reading pauses: a client
+/// that sends without reading is held back here, not buffered without end.
+const PENDING_REPLIES: usize = 1024;
+
+static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What the proxy remembers about one client.
+struct Session {
+    id: u64,
+    authenticated: bool,
+    name: Option<Bytes>,
+}
+
+/// Serves one client, whose connection is split into `reader` and
+/// `writer` (TCP or unix socket), until it quits or disconnects.
+pub async fn serve_client<R, W>(mut reader: R, writer: W, pool: Arc<PoolRuntime>)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (replies, queue) = mpsc::channel(PENDING_REPLIES);
+    let writing = tokio::spawn(write_replies(writer, queue));
+    let mut session = Session {
+        id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+        authenticated: pool.config.redis_auth.is_none(),
+        name: None,
+    };
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    'connection: loop {
+        match reader.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        loop {
+            let pending = match next_request(&mut buf) {
+                Ok(Some(Incoming::Request(args))) => session.handle(args, &pool),
+                Ok(Some(Incoming::Invalid(why))) => {
+                    Pending::Ready(error_reply(&format!("Protocol error: {why}")))
+                }
+                Ok(None) => break,
+                Err(e) => Pending::Close(error_reply(&e.to_string())),
+            };
+            let closing = matches!(pending, Pending::Close(_));
+            if replies.send(pending).await.is_err() || closing {
+                break 'connection;
+            }
+        }
+    }
+    drop(replies);
+    let _ = writing.await;
+    debug!(client = session.id, "client gone");
+}
+
+/// Writes replies in order; flushes whenever the next one is not ready yet.
+async fn write_replies<W: AsyncWrite + Unpin>(writer: W, mut queue: mpsc::Receiver<Pending>) {
+    let mut writer = BufWriter::with_capacity(64 * 1024, writer);
+    while let Some(pending) = queue.recv().await {
+        let (reply, last) = match pending {
+            Pending::Ready(reply) => (reply, false),
+            Pending::Close(reply) => (reply, true),
+            Pending::Later(mut future) => match (&mut future).now_or_never() {
+                Some(reply) => (reply, false),
+                None => {
+                    if writer.flush().await.is_err() {
+                        return;
+                    }
+                    (future.await, false)
+                }
+            },
+        };
+        if writer.write_all(&reply).await.is_err() {
+            return;
+        }
+        if last {
+            break;
+        }
+        if queue.is_empty() && writer.flush().await.is_err() {
+            return;
+        }
+    }
+    let _ = writer.flush().await;
+    let _ = writer.shutdown().await;
+}
+
+impl Session {
+    fn handle(&mut self, args: Vec<Bytes>, pool: &PoolRuntime) -> Pending {
+        let Some(command) = lookup(&args[0]) else {
+            return Pending::Ready(error_reply(&format!(
+                "unknown or unsupported command '{}'",
+                String::from_utf8_lossy(&args[0])
+            )));
+        };
+        if args.len() < command.min_args {
+            return Pending::Ready(wrong_arity(&args[0]));
+        }
+        if !self.authenticated && !matches!(command.name, "AUTH" | "QUIT" | "HELLO") {
+            return Pending::Ready(error_reply("NOAUTH Authentication required."));
+        }
+        match command.route {
+            Route::Local => self.local(command, &args, pool),
+            Route::Unsupported(why) => Pending::Ready(error_reply(&format!(
+                "'{}' is not supported by ambassador-proxy: {why}",
+                command.name
+            ))),
+            _ => pool.route(command, args, self.id),
+        }
+    }
+
+    /// Commands the proxy answers itself.
+    fn local(&mut self, command: &Command, args: &[Bytes], pool: &PoolRuntime) -> Pending {
+        let arg = |i: usize| args.get(i).map(|a| String::from_utf8_lossy(a).to_uppercase());
+        Pending::Ready(match command.name {
+            "PING" => match args.get(1) {
+                Some(message) => bulk_reply(message),
+                None => Bytes::from_static(b"+PONG\r\n"),
+            },
+            "ECHO" => bulk_reply(&args[1]),
+            "QUIT" => return Pending::Close(ok_reply()),
+            "SELECT" => match std::str::from_utf8(&args[1])
+                .ok()
+                .and_then(|db| db.parse::<u32>().ok())
+            {
+                Some(db) if db == pool.config.redis_db => ok_reply(),
+                _ => error_reply(&format!(
+                    "only database {} is served by this proxy (redis_db)",
+                    pool.config.redis_db
+                )),
+            },
+            "AUTH" => self.auth(&args[1..], pool),
+            "CLIENT" => match arg(1).as_deref() {
+                Some("SETNAME") if args.len() == 3 => {
+                    self.name = Some(args[2].clone());
+                    ok_reply()
+                }
+                Some("GETNAME") => self
+                    .name
+                    .as_deref()
+                    .map_or(Bytes::from_static(b"$-1\r\n"), bulk_reply),
+                Some("SETINFO") => ok_reply(),
+                Some("ID") => Bytes::from(format!(":{}\r\n", self.id)),
+                _ => error_reply("CLIENT supports SETNAME, GETNAME, SETINFO and ID through this proxy"),
+            },
+            "HELLO" => match arg(1).as_deref() {
+                None | Some("2") => self.hello(args, pool),
+                Some(_) => error_reply("NOPROTO ambassador-proxy speaks RESP2 only; use HELLO 2 or no HELLO"),
+            },
+            "COMMAND" => Bytes::from_static(b"*0\r\n"),
+            _ => error_reply("not a local command"),
+        })
+    }
+
+    fn auth(&mut self, credentials: &[Bytes], pool: &PoolRuntime) -> Bytes {
+        let Some(expected) = &pool.config.redis_auth else {
+            return error_reply("Client sent AUTH, but no password is set");
+        };
+        let given: Vec<String> = credentials
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        let expected: Vec<&str> = expected.split_whitespace().collect();
+        // `AUTH password` also matches an ACL `user password` setting by its password.
+        let matches = given.iter().map(String::as_str).eq(expected.iter().copied())
+            || (given.len() == 1 && expected.last() == Some(&given[0].as_str()));
+        self.authenticated = matches;
+        if matches {
+            ok_reply()
+        } else {
+            error_reply("WRONGPASS invalid username-password pair or user is disabled.")
+        }
+    }
+
+    /// HELLO 2 [AUTH user pass] [SETNAME name]: RESP2, with the server map as an array.
+    fn hello(&mut self, args: &[Bytes], pool: &PoolRuntime) -> Bytes {
+        let mut i = 2;
+        while i < args.len() {
+            match String::from_utf8_lossy(&args[i]).to_uppercase().as_str() {
+                "AUTH" if i + 2 < args.len() => {
+                    let reply = self.auth(&args[i + 1..i + 3], pool);
+                    if reply.first() == Some(&b'-') {
+                        return reply;
+                    }
+                    i += 3;
+                }
+                "SETNAME" if i + 1 < args.len() => {
+                    self.name = Some(args[i + 1].clone());
+                    i += 2;
+                }
+                _ => return error_reply("syntax error in HELLO"),
+            }
+        }
+        if !self.authenticated {
+            return error_reply(
+                "NOAUTH HELLO must be called with the client already authenticated, or with AUTH",
+            );
+        }
+        let fields: [(&str, Bytes); 7] = [
+            ("server", bulk_reply(b"ambassador-proxy")),
+            ("version", bulk_reply(env!("CARGO_PKG_VERSION").as_bytes())),
+            ("proto", Bytes::from_static(b":2\r\n")),
+            ("id", Bytes::from(format!(":{}\r\n", self.id))),
+            ("mode", bulk_reply(b"proxy")),
+            ("role", bulk_reply(b"master")),
+            ("modules", Bytes::from_static(b"*0\r\n")),
+        ];
+        let mut out = BytesMut::new();
+        out.extend_from_slice(format!("*{}\r\n", fields.len() * 2).as_bytes());
+        for (name, value) in fields {
+            out.extend_from_slice(&bulk_reply(name.as_bytes()));
+            out.extend_from_slice(&value);
+        }
+        out.freeze()
+    }
+}

@@ -1,0 +1,150 @@
+//! The `ambassador-proxy` binary: nutcracker's flags, configuration, one
+//! listener per pool.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use ambassador_proxy::cli::Cli;
+use ambassador_proxy::config::{from_env, from_yaml, Config};
+use ambassador_proxy::listen::Listener;
+use ambassador_proxy::proxy::PoolRuntime;
+use sidecar_tail::cli::{exit_code, init_tracing_to, LogFormat};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.describe_stats {
+        print!("{}", STATS_DESCRIPTION);
+        return ExitCode::SUCCESS;
+    }
+    if cli.test_conf {
+        return test_conf(&cli);
+    }
+    let log_file = match cli.output.as_ref().map(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening log file {}", path.display()))
+    }) {
+        Some(Err(e)) => {
+            eprintln!("ambassador-proxy: {e:#}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(file)) => Some(file),
+        None => None,
+    };
+    init_tracing_to(LogFormat::Text, cli.log_level(), log_file);
+    exit_code(run(&cli))
+}
+
+/// `-t`: load the configuration, say whether it is valid.
+fn test_conf(cli: &Cli) -> ExitCode {
+    let source = cli.conf_file.as_ref().map_or("the environment".to_owned(), |p| {
+        format!("configuration file '{}'", p.display())
+    });
+    match load_config(cli) {
+        Ok(_) => {
+            println!("ambassador-proxy: {source} syntax is ok");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ambassador-proxy: {source} has an error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    if let Some(path) = &cli.conf_file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(from_yaml(&text, &path.display().to_string())?);
+    }
+    Ok(from_env(|name| std::env::var(name).ok())?.unwrap_or_else(Config::default_single))
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let config = load_config(cli)?;
+    if cli.daemonize {
+        return daemonize();
+    }
+    if let Some(pid_file) = &cli.pid_file {
+        std::fs::write(pid_file, format!("{}\n", std::process::id()))
+            .with_context(|| format!("writing pid file {}", pid_file.display()))?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let outcome = runtime.block_on(serve(config));
+    if let Some(pid_file) = &cli.pid_file {
+        let _ = std::fs::remove_file(pid_file);
+    }
+    outcome
+}
+
+/// Binds every pool's listener, then serves until SIGTERM or SIGINT.
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let mut listeners = Vec::new();
+    for pool in config.pools {
+        let listener = Listener::bind(&pool.listen).await?;
+        tracing::info!(pool = %pool.name, listen = %pool.listen, servers = pool.servers.len(), "serving");
+        listeners.push((listener, Arc::new(PoolRuntime::start(pool))));
+    }
+    for (listener, pool) in listeners {
+        tokio::spawn(listener.serve(pool));
+    }
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("stopping");
+    Ok(())
+}
+
+/// `-d`: start again in a process group of its own, detached from the
+/// terminal, and let this process exit.
+fn daemonize() -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "-d" && a != "--daemonize")
+        .collect();
+    std::process::Command::new(std::env::current_exe().context("finding this program")?)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .context("starting in the background")?;
+    Ok(())
+}
+
+const STATS_DESCRIPTION: &str = "\
+pool stats:
+  client_eof          \"# eof on client connections\"
+  client_err          \"# errors on client connections\"
+  client_connections  \"# active client connections\"
+  server_ejects       \"# times backend server was ejected\"
+  forward_error       \"# times we encountered a forwarding error\"
+  fragments           \"# fragments created from a multi-vector request\"
+
+server stats:
+  server_eof          \"# eof on server connections\"
+  server_err          \"# errors on server connections\"
+  server_timedout     \"# timeouts on server connections\"
+  server_connections  \"# active server connections\"
+  server_ejected_at   \"timestamp when server was ejected in usec since epoch\"
+  requests            \"# requests\"
+  request_bytes       \"total request bytes\"
+  responses           \"# responses\"
+  response_bytes      \"total response bytes\"
+  in_queue            \"# requests in incoming queue\"
+  in_queue_bytes      \"current request bytes in incoming queue\"
+  out_queue           \"# requests in outgoing queue\"
+  out_queue_bytes     \"current request bytes in outgoing queue\"
+";

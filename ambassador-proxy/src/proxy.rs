@@ -1,0 +1,200 @@
+//! A pool at run time: its placement and its server connections, and the
+//! routing of a request to them (one server, several with the replies
+//! merged, or refused when keys that must be together are not).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::future::join_all;
+
+use crate::backend::{Backend, Target};
+use crate::command::{Command, Keys, Merge, Route};
+use crate::config::PoolConfig;
+use crate::fanout::{merge, Share};
+use crate::pool::Placement;
+use crate::protocol::{encode_request, error_reply};
+
+/// A reply that will be known once a server answers.
+pub type ReplyFuture = Pin<Box<dyn Future<Output = Bytes> + Send>>;
+
+/// What a client gets for a request, in the request's place in line.
+pub enum Pending {
+    /// The reply, known now.
+    Ready(Bytes),
+    /// The reply, once servers answer.
+    Later(ReplyFuture),
+    /// The reply, after which the connection closes (QUIT).
+    Close(Bytes),
+}
+
+/// A pool with live connections.
+pub struct PoolRuntime {
+    /// The pool's configuration.
+    pub config: PoolConfig,
+    placement: Placement,
+    /// `server_connections` connections per server, in server order.
+    backends: Vec<Vec<Backend>>,
+}
+
+impl PoolRuntime {
+    /// Starts the connection tasks of every server (they connect on first use).
+    pub fn start(config: PoolConfig) -> PoolRuntime {
+        let placement = Placement::new(&config.servers, config.hash, config.hash_tag, config.distribution);
+        let backends = config
+            .servers
+            .iter()
+            .map(|server| {
+                let target = Target {
+                    addr: format!("{}:{}", server.host, server.port),
+                    auth: config.redis_auth.clone(),
+                    db: config.redis_db,
+                };
+                (0..config.server_connections)
+                    .map(|_| Backend::spawn(target.clone()))
+                    .collect()
+            })
+            .collect();
+        PoolRuntime {
+            config,
+            placement,
+            backends,
+        }
+    }
+
+    /// Serves a request whose command routes to servers.
+    pub fn route(&self, command: &Command, args: Vec<Bytes>, client: u64) -> Pending {
+        match command.route {
+            Route::Single(at) => match self.server_for(&args[at]) {
+                Some(server) => Pending::Later(self.forward(server, client, &args)),
+                None => Pending::Ready(self.no_server()),
+            },
+            Route::FanOut(how) => self.fan_out(how, args, client),
+            Route::Together(keys) => self.together(command.name, keys, args, client),
+            Route::Local | Route::Unsupported(_) => Pending::Ready(error_reply("not routed to servers")),
+        }
+    }
+
+    fn server_for(&self, key: &[u8]) -> Option<usize> {
+        self.placement.server_for(key, random_below)
+    }
+
+    fn no_server(&self) -> Bytes {
+        error_reply(&format!("no server of pool '{}' is available", self.config.name))
+    }
+
+    /// Sends `args` to `server` over the connection this client uses.
+    fn forward(&self, server: usize, client: u64, args: &[Bytes]) -> ReplyFuture {
+        let mut request = BytesMut::new();
+        encode_request(args, &mut request);
+        let reply = self
+            .connection(server, client)
+            .send(request.freeze(), self.config.timeout);
+        Box::pin(async move {
+            match reply.await {
+                Ok(reply) => reply.raw,
+                Err(e) => error_reply(&e.to_string()),
+            }
+        })
+    }
+
+    fn connection(&self, server: usize, client: u64) -> &Backend {
+        let connections = &self.backends[server];
+        &connections[(client % connections.len() as u64) as usize]
+    }
+
+    /// MGET, DEL, EXISTS, ...: each server gets its keys, the replies merge.
+    fn fan_out(&self, how: Merge, args: Vec<Bytes>, client: u64) -> Pending {
+        let per_key = if how == Merge::Ok { 2 } else { 1 };
+        if (args.len() - 1) % per_key != 0 {
+            return Pending::Ready(wrong_arity(&args[0]));
+        }
+        let key_count = (args.len() - 1) / per_key;
+        let mut by_server: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for key in 0..key_count {
+            match self.server_for(&args[1 + key * per_key]) {
+                Some(server) => by_server.entry(server).or_default().push(key),
+                None => return Pending::Ready(self.no_server()),
+            }
+        }
+        if by_server.len() == 1 {
+            let server = *by_server.keys().next().expect("one server");
+            return Pending::Later(self.forward(server, client, &args));
+        }
+        let shares: Vec<_> = by_server
+            .into_iter()
+            .map(|(server, keys)| {
+                let mut part = vec![args[0].clone()];
+                for &key in &keys {
+                    part.extend_from_slice(&args[1 + key * per_key..1 + (key + 1) * per_key]);
+                }
+                let mut request = BytesMut::new();
+                encode_request(&part, &mut request);
+                let reply = self
+                    .connection(server, client)
+                    .send(request.freeze(), self.config.timeout);
+                async move {
+                    Share {
+                        keys,
+                        reply: reply.await,
+                    }
+                }
+            })
+            .collect();
+        Pending::Later(Box::pin(
+            async move { merge(how, key_count, join_all(shares).await) },
+        ))
+    }
+
+    /// RENAME, SUNIONSTORE, EVAL, ...: whole to one server, if all keys hash there.
+    fn together(&self, name: &str, keys: Keys, args: Vec<Bytes>, client: u64) -> Pending {
+        let positions = match keys.positions(&args) {
+            Ok(positions) => positions,
+            Err(why) => {
+                return Pending::Ready(error_reply(&format!(
+                    "{why} for '{}' command",
+                    name.to_lowercase()
+                )))
+            }
+        };
+        let servers: Vec<Option<usize>> = if positions.is_empty() {
+            vec![self.server_for(b"")]
+        } else {
+            positions.iter().map(|&at| self.server_for(&args[at])).collect()
+        };
+        match servers[0] {
+            Some(server) if servers.iter().all(|s| *s == Some(server)) => {
+                Pending::Later(self.forward(server, client, &args))
+            }
+            Some(_) => Pending::Ready(error_reply(&format!(
+                "CROSSSLOT '{name}' needs its keys on one server, and they hash to different servers; \
+                 give them a common hash tag ({}) to keep them together",
+                self.config
+                    .hash_tag
+                    .map_or("configure hash_tag: \"{}\"".to_owned(), |t| {
+                        format!("{}...{}", t[0] as char, t[1] as char)
+                    })
+            ))),
+            None => Pending::Ready(self.no_server()),
+        }
+    }
+}
+
+/// `-ERR wrong number of arguments for 'name' command`, as Redis says it.
+pub fn wrong_arity(name: &[u8]) -> Bytes {
+    error_reply(&format!(
+        "wrong number of arguments for '{}' command",
+        String::from_utf8_lossy(name).to_lowercase()
+    ))
+}
+
+/// A number below `n` that differs from call to call, for `random`.
+fn random_below(n: usize) -> usize {
+    // RandomState gives each instance fresh keys: enough for spreading load.
+    let hash = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (hash % n.max(1) as u64) as usize
+}
