@@ -1,0 +1,114 @@
+//! Starting the real `ambassador-proxy` in front of real redis-servers, and
+//! a raw RESP connection for tests that need to see every byte.
+#![allow(dead_code)] // each test file uses its own share of these helpers
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+
+use ambassador_proxy::protocol::{next_reply, Reply};
+use bytes::BytesMut;
+
+pub use testkit::*;
+
+/// A running proxy and the directory holding its configuration.
+pub struct Proxy {
+    /// The process.
+    pub process: Process,
+    /// Its listen port on 127.0.0.1.
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Proxy {
+    /// Starts the proxy with one pool over `backends`; `settings` are extra
+    /// YAML lines for the pool (indented two spaces).
+    pub fn start(backends: &[&RedisServer], settings: &str) -> Proxy {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut yaml = format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
+        for backend in backends {
+            yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
+        }
+        let config = dir.path().join("proxy.yml");
+        std::fs::write(&config, yaml).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
+        command.args(["-c", config.to_str().unwrap(), "-s", &free_port().to_string()]);
+        let process = Process::spawn(command);
+        wait_for_port(port, &process);
+        Proxy { process, port, dir }
+    }
+
+    /// The configuration file it was started with.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("proxy.yml")
+    }
+
+    /// A raw connection to the proxy.
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    /// A redis-rs connection to the proxy.
+    pub fn client(&self) -> redis::Connection {
+        connection(self.port)
+    }
+}
+
+/// A redis-rs connection to 127.0.0.1:`port`.
+pub fn connection(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .and_then(|c| c.get_connection())
+        .unwrap_or_else(|e| panic!("connect to port {port}: {e}"))
+}
+
+/// A RESP connection that shows replies as the proxy sent them.
+pub struct Raw {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Raw {
+    /// Connects to 127.0.0.1:`port`.
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        Raw {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// Sends bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Sends a command as a RESP array.
+    pub fn command(&mut self, args: &[&[u8]]) {
+        let mut out = BytesMut::new();
+        ambassador_proxy::protocol::encode_request(args, &mut out);
+        self.send(&out);
+    }
+
+    /// The next reply; `None` when the proxy closed the connection.
+    pub fn reply(&mut self) -> Option<Reply> {
+        loop {
+            if let Some(reply) = next_reply(&mut self.buf).expect("a valid reply") {
+                return Some(reply);
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            let n = self.stream.read(&mut chunk).expect("a reply before the deadline");
+            if n == 0 {
+                return None;
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// The next reply's raw text.
+    pub fn text(&mut self) -> String {
+        let reply = self.reply().expect("a reply, not a closed connection");
+        String::from_utf8_lossy(&reply.raw).into_owned()
+    }
+}

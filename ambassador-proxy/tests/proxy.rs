@@ -1,0 +1,341 @@
+//! The proxy between real clients and real redis-servers.
+
+mod common;
+
+use std::process::Command;
+
+use ambassador_proxy::config::from_yaml;
+use ambassador_proxy::pool::Placement;
+use common::{connection, run, Proxy, RedisServer};
+use redis::Commands;
+
+fn three_backends() -> Vec<RedisServer> {
+    (0..3).map(|_| RedisServer::start()).collect()
+}
+
+fn refs(backends: &[RedisServer]) -> Vec<&RedisServer> {
+    backends.iter().collect()
+}
+
+#[test]
+fn keys_are_spread_where_twemproxy_would_put_them() {
+    let backends = three_backends();
+    let proxy = Proxy::start(&refs(&backends), "");
+    let mut client = proxy.client();
+    for i in 0..300 {
+        let _: () = client.set(format!("{i}:key"), i).unwrap();
+    }
+    // The placement the proxy must follow, from its own configuration.
+    let pool = pool_of(&proxy);
+    let placement = placement_of(&proxy);
+    let mut per_backend = vec![0; backends.len()];
+    for i in 0..300 {
+        let key = format!("{i}:key");
+        let server = placement.server_for(key.as_bytes(), |_| 0).unwrap();
+        let port = pool.servers[server].port;
+        let at = backends.iter().position(|b| b.port == port).unwrap();
+        let stored: Option<i64> = connection(port).get(&key).unwrap();
+        assert_eq!(stored, Some(i), "{key} is not on server {port}");
+        per_backend[at] += 1;
+        let through: i64 = client.get(&key).unwrap();
+        assert_eq!(through, i);
+    }
+    // fnv1a_64 as twemproxy computes it spreads keys that differ only at
+    // the end poorly, so an even spread is not promised; more than one
+    // server is.
+    assert!(
+        per_backend.iter().filter(|&&n| n > 0).count() >= 2,
+        "keys are not spread: {per_backend:?}"
+    );
+}
+
+/// The pool the proxy serves, read from the configuration it was started with.
+fn pool_of(proxy: &Proxy) -> ambassador_proxy::config::PoolConfig {
+    let yaml = std::fs::read_to_string(proxy.config_path()).unwrap();
+    from_yaml(&yaml, "proxy.yml").unwrap().pools.remove(0)
+}
+
+fn placement_of(proxy: &Proxy) -> Placement {
+    let pool = pool_of(proxy);
+    Placement::new(&pool.servers, pool.hash, pool.hash_tag, pool.distribution)
+}
+
+#[test]
+fn fan_out_commands_merge_replies() {
+    let backends = three_backends();
+    let proxy = Proxy::start(&refs(&backends), "");
+    let mut client = proxy.client();
+    let pairs: Vec<(String, String)> = (0..40).map(|i| (format!("k{i}"), format!("v{i}"))).collect();
+    let _: () = client.mset(&pairs).unwrap();
+    let keys: Vec<String> = (0..45).map(|i| format!("k{i}")).collect();
+    let values: Vec<Option<String>> = client.mget(&keys).unwrap();
+    let expected: Vec<Option<String>> = (0..45).map(|i| (i < 40).then(|| format!("v{i}"))).collect();
+    assert_eq!(
+        values, expected,
+        "MGET keeps the order of its keys across servers"
+    );
+    let exists: i64 = redis::cmd("EXISTS").arg(&keys).query(&mut client).unwrap();
+    assert_eq!(
+        exists, 40,
+        "EXISTS is summed over every server (twemproxy asked one)"
+    );
+    let touched: i64 = redis::cmd("TOUCH").arg(&keys[..10]).query(&mut client).unwrap();
+    assert_eq!(touched, 10);
+    let deleted: i64 = client.del(&keys[..20]).unwrap();
+    assert_eq!(deleted, 20);
+    let unlinked: i64 = redis::cmd("UNLINK").arg(&keys).query(&mut client).unwrap();
+    assert_eq!(unlinked, 20);
+    let stored: usize = backends
+        .iter()
+        .map(|b| {
+            redis::cmd("DBSIZE")
+                .query::<usize>(&mut connection(b.port))
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(stored, 0);
+}
+
+#[test]
+fn a_pipeline_of_good_and_bad_commands_is_answered_in_order_and_the_connection_stays() {
+    let backends = three_backends();
+    let proxy = Proxy::start(&refs(&backends), "");
+    let mut raw = proxy.raw();
+    raw.command(&[b"SET", b"a", b"1"]);
+    raw.command(&[b"FROBNICATE", b"x"]);
+    raw.command(&[b"GET", b"a"]);
+    raw.command(&[b"KEYS", b"*"]);
+    raw.send(b"*1\r\n:5\r\n");
+    raw.command(&[b"GET"]);
+    raw.command(&[b"INCR", b"a"]);
+    raw.command(&[b"SET", b"{x}1", b"v"]);
+    raw.command(&[b"RENAME", b"a", b"b"]);
+    raw.send(b"PING\r\n");
+    raw.command(&[b"MSET", b"a", b"1", b"b"]);
+    raw.command(&[b"ECHO", b"still here"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    assert_eq!(raw.text(), "-ERR unknown or unsupported command 'FROBNICATE'\r\n");
+    assert_eq!(raw.text(), "$1\r\n1\r\n");
+    assert!(raw.text().starts_with("-ERR 'KEYS' is not supported"));
+    assert!(raw
+        .text()
+        .starts_with("-ERR Protocol error: expected bulk strings"));
+    assert_eq!(raw.text(), "-ERR wrong number of arguments for 'get' command\r\n");
+    assert_eq!(raw.text(), ":2\r\n");
+    assert_eq!(raw.text(), "+OK\r\n");
+    let rename = raw.text();
+    assert!(
+        rename == "+OK\r\n" || rename.starts_with("-CROSSSLOT"),
+        "{rename}"
+    );
+    assert_eq!(raw.text(), "+PONG\r\n");
+    assert_eq!(
+        raw.text(),
+        "-ERR wrong number of arguments for 'mset' command\r\n"
+    );
+    assert_eq!(raw.text(), "$10\r\nstill here\r\n");
+
+    // Backend errors pass through unchanged.
+    raw.command(&[b"LPUSH", b"{x}1", b"v"]);
+    assert_eq!(
+        raw.text(),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    // QUIT answers and closes.
+    raw.command(&[b"QUIT"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    assert!(raw.reply().is_none(), "QUIT closes the connection");
+}
+
+#[test]
+fn a_stream_that_cannot_be_parsed_gets_an_error_then_closes() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start(&[&backend], "");
+    let mut raw = proxy.raw();
+    raw.command(&[b"PING"]);
+    raw.send(b"*abc\r\n");
+    assert_eq!(raw.text(), "+PONG\r\n");
+    assert!(raw.text().starts_with("-ERR Protocol error"));
+    assert!(raw.reply().is_none());
+    // The proxy itself is unharmed.
+    assert_eq!(proxy.raw().tap(|r| r.command(&[b"PING"])).text(), "+PONG\r\n");
+}
+
+trait Tap: Sized {
+    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
+}
+
+impl Tap for common::Raw {}
+
+#[test]
+fn keys_that_must_be_together_are_checked() {
+    let backends = three_backends();
+    let proxy = Proxy::start(&refs(&backends), "  hash_tag: \"{}\"\n");
+    let mut client = proxy.client();
+    let _: () = client.set("{user:7}:name", "ann").unwrap();
+    let _: () = client.rename("{user:7}:name", "{user:7}:nick").unwrap();
+    let nick: String = client.get("{user:7}:nick").unwrap();
+    assert_eq!(nick, "ann");
+    let _: () = client.sadd("{s}a", "x").unwrap();
+    let _: () = client.sadd("{s}b", "y").unwrap();
+    let union: i64 = redis::cmd("SUNIONSTORE")
+        .arg("{s}u")
+        .arg("{s}a")
+        .arg("{s}b")
+        .query(&mut client)
+        .unwrap();
+    assert_eq!(union, 2);
+    let script: i64 = redis::cmd("EVAL")
+        .arg("return redis.call('SCARD', KEYS[1]) + redis.call('SCARD', KEYS[2])")
+        .arg(2)
+        .arg("{s}a")
+        .arg("{s}u")
+        .query(&mut client)
+        .unwrap();
+    assert_eq!(script, 3);
+    // Keys on different servers: a clear error, and the connection goes on.
+    let placement = placement_of(&proxy);
+    let first = placement.server_for(b"{s}a", |_| 0);
+    let elsewhere = (0..)
+        .map(|i| format!("other{i}"))
+        .find(|key| placement.server_for(key.as_bytes(), |_| 0) != first)
+        .unwrap();
+    let error = redis::cmd("SUNIONSTORE")
+        .arg(&elsewhere)
+        .arg("{s}a")
+        .query::<i64>(&mut client)
+        .unwrap_err();
+    assert!(error.to_string().contains("hash tag"), "{error}");
+    let pong: String = redis::cmd("PING").query(&mut client).unwrap();
+    assert_eq!(pong, "PONG");
+}
+
+#[test]
+fn many_clients_pipelining_at_once_each_get_their_own_replies() {
+    let backends = three_backends();
+    let proxy = Proxy::start(&refs(&backends), "");
+    let port = proxy.port;
+    let workers: Vec<_> = (0..32)
+        .map(|worker| {
+            std::thread::spawn(move || {
+                let mut client = connection(port);
+                let mut pipe = redis::pipe();
+                for i in 0..500 {
+                    pipe.set(format!("w{worker}:k{i}"), format!("{worker}-{i}"))
+                        .ignore();
+                    pipe.get(format!("w{worker}:k{i}"));
+                    pipe.incr(format!("w{worker}:counter"), 1);
+                }
+                let replies: Vec<redis::Value> = pipe.query(&mut client).unwrap();
+                for (i, pair) in replies.chunks(2).enumerate() {
+                    assert_eq!(
+                        pair[0],
+                        redis::Value::BulkString(format!("{worker}-{i}").into_bytes()),
+                        "worker {worker} request {i}"
+                    );
+                    assert_eq!(pair[1], redis::Value::Int(i as i64 + 1));
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+}
+
+#[test]
+fn redis_cli_and_redis_py_work_out_of_the_box() {
+    let backends = three_backends();
+    let proxy = Proxy::start(&refs(&backends), "");
+    let port = proxy.port.to_string();
+    let mut cli = Command::new("redis-cli");
+    cli.args(["-p", &port, "SET", "greeting", "hello"]);
+    let set = run(cli);
+    assert_eq!(
+        String::from_utf8_lossy(&set.stdout).trim(),
+        "OK",
+        "{}",
+        set.stderr
+    );
+    let mut cli = Command::new("redis-cli");
+    cli.args(["-p", &port, "--no-raw", "MGET", "greeting", "missing"]);
+    let mget = run(cli);
+    assert_eq!(String::from_utf8_lossy(&mget.stdout), "1) \"hello\"\n2) (nil)\n");
+
+    let script = "import redis, sys\n\
+                  r = redis.Redis(port=int(sys.argv[1]), client_name='app')\n\
+                  r.set('py', 'ok')\n\
+                  p = r.pipeline(transaction=False)\n\
+                  p.incr('n'); p.incr('n'); p.get('py')\n\
+                  print(p.execute(), r.mget(['py', 'greeting']))\n";
+    let mut python = Command::new("/usr/bin/python3");
+    python.args(["-c", script, &port]);
+    let py = run(python);
+    assert!(
+        py.status.success(),
+        "redis-py failed (is python3-redis installed?): {}",
+        py.stderr
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&py.stdout).trim(),
+        "[1, 2, b'ok'] [b'ok', b'hello']"
+    );
+}
+
+#[test]
+fn auth_is_required_and_passed_on_and_select_is_the_pools() {
+    let mut command = Command::new("redis-server");
+    let port = testkit::free_port();
+    command.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--requirepass",
+        "s3cret",
+    ]);
+    let process = testkit::Process::spawn(command);
+    testkit::wait_for_port(port, &process);
+    let backend = RedisServer { process, port };
+    let proxy = Proxy::start(&[&backend], "  redis_auth: s3cret\n  redis_db: 3\n");
+    let mut raw = proxy.raw();
+    raw.command(&[b"GET", b"k"]);
+    assert_eq!(raw.text(), "-NOAUTH Authentication required.\r\n");
+    raw.command(&[b"AUTH", b"wrong"]);
+    assert!(raw.text().starts_with("-WRONGPASS"));
+    raw.command(&[b"AUTH", b"s3cret"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    raw.command(&[b"SELECT", b"3"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    raw.command(&[b"SELECT", b"0"]);
+    assert!(raw.text().contains("only database 3"));
+    raw.command(&[b"SET", b"k", b"v"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    // The proxy authenticated and selected database 3 on its own connection.
+    let mut direct = redis::Client::open(format!("redis://:s3cret@127.0.0.1:{port}/3"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let stored: String = direct.get("k").unwrap();
+    assert_eq!(stored, "v");
+}
+
+#[test]
+fn hello_and_client_commands_for_modern_clients() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start(&[&backend], "");
+    let mut raw = proxy.raw();
+    raw.command(&[b"HELLO", b"3"]);
+    assert!(raw.text().starts_with("-NOPROTO"));
+    raw.command(&[b"HELLO", b"2", b"SETNAME", b"app"]);
+    assert!(raw.text().contains("ambassador-proxy"));
+    raw.command(&[b"CLIENT", b"GETNAME"]);
+    assert_eq!(raw.text(), "$3\r\napp\r\n");
+    raw.command(&[b"CLIENT", b"SETINFO", b"LIB-NAME", b"redis-py"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+}
