@@ -1,0 +1,120 @@
+//! The binary's configuration: files, the environment, and nutcracker's flags.
+
+mod common;
+
+use std::process::Command;
+
+use common::{connection, free_port, run, wait_for_port, Process, RedisServer};
+use redis::Commands;
+
+fn proxy_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
+    command.args(args);
+    // The environment must not leak a configuration into these tests.
+    command.env_remove("REDIS_SERVERS");
+    command
+}
+
+#[test]
+fn test_conf_says_ok_or_names_the_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yml");
+    std::fs::write(
+        &good,
+        "alpha:\n  listen: 127.0.0.1:22121\n  redis: true\n  servers:\n   - 127.0.0.1:6379:1\n",
+    )
+    .unwrap();
+    let ok = run(proxy_command(&["-t", "-c", good.to_str().unwrap()]));
+    assert_eq!(ok.status.code(), Some(0), "{}", ok.stderr);
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("syntax is ok"));
+
+    for (yaml, says) in [
+        (
+            "alpha:\n  listen: 127.0.0.1:1\n  redis: true\n  hash: sha1\n  servers: [\"a:1:1\"]\n",
+            "pool 'alpha', key 'hash': unknown hash \"sha1\"",
+        ),
+        (
+            "alpha:\n  listen: 127.0.0.1:1\n  servers: [\"a:1:1\"]\n",
+            "memcache",
+        ),
+        (
+            "alpha:\n  listen: 127.0.0.1:1\n  redis: true\n  servers: [\"a:1:0\"]\n",
+            "weight 0",
+        ),
+        ("alpha: [unclosed\n", "not valid YAML"),
+    ] {
+        let bad = dir.path().join("bad.yml");
+        std::fs::write(&bad, yaml).unwrap();
+        let refused = run(proxy_command(&["-t", "-c", bad.to_str().unwrap()]));
+        assert_eq!(refused.status.code(), Some(1), "{yaml}");
+        assert!(refused.stderr.contains(says), "{yaml}: {}", refused.stderr);
+        assert!(refused.stderr.contains("bad.yml"), "{}", refused.stderr);
+        // Without -t the proxy refuses to start, with the same reason.
+        let start = run(proxy_command(&["-c", bad.to_str().unwrap()]));
+        assert_eq!(start.status.code(), Some(1));
+        assert!(start.stderr.contains(says), "{}", start.stderr);
+    }
+    let missing = run(proxy_command(&["-c", "/nonexistent/nutcracker.yml"]));
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        missing.stderr.contains("/nonexistent/nutcracker.yml"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn nutcracker_flags() {
+    let version = run(proxy_command(&["-V"]));
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("ambassador-proxy "));
+    let describe = run(proxy_command(&["-D"]));
+    assert!(String::from_utf8_lossy(&describe.stdout).contains("server_ejected_at"));
+    let help = run(proxy_command(&["-h"]));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--stats-port"));
+    let bad = run(proxy_command(&["--frobnicate"]));
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn the_seeds_environment_shards_over_a_space_separated_list() {
+    let backends: Vec<RedisServer> = (0..2).map(|_| RedisServer::start()).collect();
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("proxy.pid");
+    let mut command = proxy_command(&["-s", &free_port().to_string(), "-p", pid_file.to_str().unwrap()]);
+    // As the seed's pod spec writes it: spaces, not commas.
+    command.env(
+        "REDIS_SERVERS",
+        format!(
+            "127.0.0.1:{}:1 127.0.0.1:{}:1",
+            backends[0].port, backends[1].port
+        ),
+    );
+    command.env("LISTEN_PORT", port.to_string());
+    let process = Process::spawn(command);
+    wait_for_port(port, &process);
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap().trim(),
+        process.pid().to_string()
+    );
+
+    let mut client = connection(port);
+    for i in 0..200 {
+        let _: () = client.set(format!("{i}:key"), i).unwrap();
+    }
+    let sizes: Vec<usize> = backends
+        .iter()
+        .map(|b| redis::cmd("DBSIZE").query(&mut connection(b.port)).unwrap())
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 200);
+    assert!(
+        sizes.iter().all(|&n| n > 0),
+        "one server got every key: {sizes:?}"
+    );
+    let value: i64 = client.get("7:key").unwrap();
+    assert_eq!(value, 7);
+
+    let finished = process.terminate();
+    assert!(finished.status.success(), "{}", finished.stderr);
+    assert!(!pid_file.exists(), "the pid file is removed at exit");
+}
