@@ -16,7 +16,10 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
+use std::sync::Arc;
+
 use crate::protocol::{encode_request, next_reply, Reply};
+use crate::stats::ServerStats;
 
 /// Why a request got no reply from its server.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -48,9 +51,18 @@ pub struct Target {
     pub db: u32,
 }
 
+type Slot = oneshot::Sender<Result<Reply, BackendError>>;
+
 struct Job {
     request: Bytes,
-    reply: oneshot::Sender<Result<Reply, BackendError>>,
+    reply: Slot,
+}
+
+/// A request written and waiting for its reply: where the reply goes, and
+/// the request's size for the queue statistics.
+struct Waiting {
+    slot: Slot,
+    bytes: u64,
 }
 
 /// A handle on a server connection; cheap to clone.
@@ -58,15 +70,16 @@ struct Job {
 pub struct Backend {
     jobs: mpsc::UnboundedSender<Job>,
     addr: String,
+    stats: Arc<ServerStats>,
 }
 
 impl Backend {
-    /// Starts the task that owns the connection to `target`.
-    pub fn spawn(target: Target) -> Backend {
+    /// Starts the task that owns the connection to `target`, counting into `stats`.
+    pub fn spawn(target: Target, stats: Arc<ServerStats>) -> Backend {
         let (jobs, queue) = mpsc::unbounded_channel();
         let addr = target.addr.clone();
-        tokio::spawn(run(target, queue));
-        Backend { jobs, addr }
+        tokio::spawn(run(target, queue, stats.clone()));
+        Backend { jobs, addr, stats }
     }
 
     /// Sends `request` (an encoded command) now and returns the future of
@@ -77,16 +90,26 @@ impl Backend {
         timeout: Option<Duration>,
     ) -> impl std::future::Future<Output = Result<Reply, BackendError>> + Send + 'static {
         let (reply, waiting) = oneshot::channel();
+        let bytes = request.len() as u64;
+        self.stats.requests.incr();
+        self.stats.request_bytes.add(bytes);
+        self.stats.in_queue.incr();
+        self.stats.in_queue_bytes.add(bytes);
         let sent = self.jobs.send(Job { request, reply }).is_ok();
         let addr = self.addr.clone();
+        let stats = self.stats.clone();
         async move {
             if !sent {
                 return Err(BackendError::Lost(addr));
             }
             let outcome = match timeout {
-                Some(limit) => tokio::time::timeout(limit, waiting)
-                    .await
-                    .map_err(|_| BackendError::TimedOut(addr.clone()))?,
+                Some(limit) => match tokio::time::timeout(limit, waiting).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        stats.server_timedout.incr();
+                        return Err(BackendError::TimedOut(addr));
+                    }
+                },
                 None => waiting.await,
             };
             outcome.unwrap_or(Err(BackendError::Lost(addr)))
@@ -94,29 +117,39 @@ impl Backend {
     }
 }
 
-async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, stats: Arc<ServerStats>) {
     while let Some(first) = queue.recv().await {
         let stream = match connect(&target).await {
             Ok(stream) => stream,
             Err(e) => {
                 warn!(server = %target.addr, error = %e, "server unreachable");
-                let _ = first.reply.send(Err(e.clone()));
+                stats.server_err.incr();
                 // Everything already queued meets the same fate; later
                 // requests try again.
-                while let Ok(job) = queue.try_recv() {
+                let mut next = Some(first);
+                while let Some(job) = next.take().or_else(|| queue.try_recv().ok()) {
+                    stats.in_queue.decr();
+                    stats.in_queue_bytes.sub(job.request.len() as u64);
                     let _ = job.reply.send(Err(e.clone()));
                 }
                 continue;
             }
         };
         debug!(server = %target.addr, "connected");
+        stats.server_connections.incr();
         let (reader, writer) = stream.into_split();
         let (waiting_tx, waiting_rx) = mpsc::unbounded_channel();
-        let read = tokio::spawn(read_replies(reader, waiting_rx, target.addr.clone()));
-        write_requests(writer, first, &mut queue, waiting_tx).await;
+        let read = tokio::spawn(read_replies(
+            reader,
+            waiting_rx,
+            target.addr.clone(),
+            stats.clone(),
+        ));
+        write_requests(writer, first, &mut queue, waiting_tx, &stats).await;
         // The writer stops when the connection fails (the reader dropped its
         // end) or when no one can send jobs any more.
         let _ = read.await;
+        stats.server_connections.decr();
         debug!(server = %target.addr, "connection closed");
     }
 }
@@ -127,7 +160,8 @@ async fn write_requests(
     mut writer: OwnedWriteHalf,
     first: Job,
     queue: &mut mpsc::UnboundedReceiver<Job>,
-    waiting: mpsc::UnboundedSender<oneshot::Sender<Result<Reply, BackendError>>>,
+    waiting: mpsc::UnboundedSender<Waiting>,
+    stats: &ServerStats,
 ) {
     let mut batch = BytesMut::new();
     let mut next = Some(first);
@@ -144,8 +178,18 @@ async fn write_requests(
         };
         batch.clear();
         let push = |job: Job, batch: &mut BytesMut| {
+            let bytes = job.request.len() as u64;
             batch.extend_from_slice(&job.request);
-            waiting.send(job.reply).is_ok()
+            stats.in_queue.decr();
+            stats.in_queue_bytes.sub(bytes);
+            stats.out_queue.incr();
+            stats.out_queue_bytes.add(bytes);
+            waiting
+                .send(Waiting {
+                    slot: job.reply,
+                    bytes,
+                })
+                .is_ok()
         };
         let mut alive = push(job, &mut batch);
         while alive && batch.len() < 256 * 1024 {
@@ -164,42 +208,54 @@ async fn write_requests(
 /// drops the queue of reply slots, failing every request still waiting.
 async fn read_replies(
     mut reader: OwnedReadHalf,
-    mut waiting: mpsc::UnboundedReceiver<oneshot::Sender<Result<Reply, BackendError>>>,
+    mut waiting: mpsc::UnboundedReceiver<Waiting>,
     addr: String,
+    stats: Arc<ServerStats>,
 ) {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     loop {
         match reader.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => break,
+            Ok(0) => {
+                stats.server_eof.incr();
+                break;
+            }
+            Err(_) => {
+                stats.server_err.incr();
+                break;
+            }
             Ok(_) => {}
         }
         loop {
             match next_reply(&mut buf) {
                 Ok(Some(reply)) => match waiting.recv().await {
-                    Some(slot) => {
-                        let _ = slot.send(Ok(reply));
+                    Some(request) => {
+                        stats.out_queue.decr();
+                        stats.out_queue_bytes.sub(request.bytes);
+                        stats.responses.incr();
+                        stats.response_bytes.add(reply.raw.len() as u64);
+                        let _ = request.slot.send(Ok(reply));
                     }
                     None => return,
                 },
                 Ok(None) => break,
                 Err(e) => {
                     warn!(server = %addr, error = %e, "unparsable reply; dropping the connection");
-                    fail_waiting(&mut waiting, &addr);
+                    stats.server_err.incr();
+                    fail_waiting(&mut waiting, &addr, &stats);
                     return;
                 }
             }
         }
     }
-    fail_waiting(&mut waiting, &addr);
+    fail_waiting(&mut waiting, &addr, &stats);
 }
 
-fn fail_waiting(
-    waiting: &mut mpsc::UnboundedReceiver<oneshot::Sender<Result<Reply, BackendError>>>,
-    addr: &str,
-) {
+fn fail_waiting(waiting: &mut mpsc::UnboundedReceiver<Waiting>, addr: &str, stats: &ServerStats) {
     waiting.close();
-    while let Ok(slot) = waiting.try_recv() {
-        let _ = slot.send(Err(BackendError::Lost(addr.to_owned())));
+    while let Ok(request) = waiting.try_recv() {
+        stats.out_queue.decr();
+        stats.out_queue_bytes.sub(request.bytes);
+        let _ = request.slot.send(Err(BackendError::Lost(addr.to_owned())));
     }
 }
 

@@ -36,6 +36,9 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let stats = pool.stats.clone();
+    stats.accepted.incr();
+    stats.client_connections.incr();
     let (replies, queue) = mpsc::channel(PENDING_REPLIES);
     let writing = tokio::spawn(write_replies(writer, queue));
     let mut session = Session {
@@ -46,7 +49,14 @@ where
     let mut buf = BytesMut::with_capacity(16 * 1024);
     'connection: loop {
         match reader.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => break,
+            Ok(0) => {
+                stats.client_eof.incr();
+                break;
+            }
+            Err(_) => {
+                stats.client_err.incr();
+                break;
+            }
             Ok(_) => {}
         }
         loop {
@@ -56,7 +66,10 @@ where
                     Pending::Ready(error_reply(&format!("Protocol error: {why}")))
                 }
                 Ok(None) => break,
-                Err(e) => Pending::Close(error_reply(&e.to_string())),
+                Err(e) => {
+                    stats.client_err.incr();
+                    Pending::Close(error_reply(&e.to_string()))
+                }
             };
             let closing = matches!(pending, Pending::Close(_));
             if replies.send(pending).await.is_err() || closing {
@@ -66,6 +79,7 @@ where
     }
     drop(replies);
     let _ = writing.await;
+    stats.client_connections.decr();
     debug!(client = session.id, "client gone");
 }
 

@@ -21,3 +21,4 @@ pub mod listen;
 pub mod pool;
 pub mod protocol;
 pub mod proxy;
+pub mod stats;

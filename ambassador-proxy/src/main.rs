@@ -11,6 +11,7 @@ use ambassador_proxy::cli::Cli;
 use ambassador_proxy::config::{from_env, from_yaml, Config};
 use ambassador_proxy::listen::Listener;
 use ambassador_proxy::proxy::PoolRuntime;
+use ambassador_proxy::stats::{self, Stats};
 use sidecar_tail::cli::{exit_code, init_tracing_to, LogFormat};
 
 fn main() -> ExitCode {
@@ -78,21 +79,30 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let outcome = runtime.block_on(serve(config));
+    let stats_addr = format!("{}:{}", cli.stats_addr, cli.stats_port);
+    let outcome = runtime.block_on(serve(config, stats_addr));
     if let Some(pid_file) = &cli.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }
     outcome
 }
 
-/// Binds every pool's listener, then serves until SIGTERM or SIGINT.
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Binds every pool's listener and the stats port, then serves until
+/// SIGTERM or SIGINT.
+async fn serve(config: Config, stats_addr: String) -> anyhow::Result<()> {
     let mut listeners = Vec::new();
     for pool in config.pools {
         let listener = Listener::bind(&pool.listen).await?;
         tracing::info!(pool = %pool.name, listen = %pool.listen, servers = pool.servers.len(), "serving");
         listeners.push((listener, Arc::new(PoolRuntime::start(pool))));
     }
+    let stats_listener = tokio::net::TcpListener::bind(&stats_addr)
+        .await
+        .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
+    let stats = Arc::new(Stats::new(
+        listeners.iter().map(|(_, pool)| pool.stats.clone()).collect(),
+    ));
+    tokio::spawn(stats::serve(stats_listener, stats));
     for (listener, pool) in listeners {
         tokio::spawn(listener.serve(pool));
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::join_all;
@@ -16,6 +17,7 @@ use crate::config::PoolConfig;
 use crate::fanout::{merge, Share};
 use crate::pool::Placement;
 use crate::protocol::{encode_request, error_reply};
+use crate::stats::{PoolStats, ServerStats};
 
 /// A reply that will be known once a server answers.
 pub type ReplyFuture = Pin<Box<dyn Future<Output = Bytes> + Send>>;
@@ -37,30 +39,49 @@ pub struct PoolRuntime {
     placement: Placement,
     /// `server_connections` connections per server, in server order.
     backends: Vec<Vec<Backend>>,
+    /// The pool's statistics.
+    pub stats: Arc<PoolStats>,
 }
 
 impl PoolRuntime {
     /// Starts the connection tasks of every server (they connect on first use).
     pub fn start(config: PoolConfig) -> PoolRuntime {
         let placement = Placement::new(&config.servers, config.hash, config.hash_tag, config.distribution);
-        let backends = config
+        let server_stats: Vec<Arc<ServerStats>> = config
             .servers
             .iter()
             .map(|server| {
+                Arc::new(ServerStats {
+                    name: server.identity(),
+                    ..ServerStats::default()
+                })
+            })
+            .collect();
+        let backends = config
+            .servers
+            .iter()
+            .zip(&server_stats)
+            .map(|(server, stats)| {
                 let target = Target {
                     addr: format!("{}:{}", server.host, server.port),
                     auth: config.redis_auth.clone(),
                     db: config.redis_db,
                 };
                 (0..config.server_connections)
-                    .map(|_| Backend::spawn(target.clone()))
+                    .map(|_| Backend::spawn(target.clone(), stats.clone()))
                     .collect()
             })
             .collect();
+        let stats = Arc::new(PoolStats {
+            name: config.name.clone(),
+            servers: server_stats,
+            ..PoolStats::default()
+        });
         PoolRuntime {
             config,
             placement,
             backends,
+            stats,
         }
     }
 
@@ -92,10 +113,14 @@ impl PoolRuntime {
         let reply = self
             .connection(server, client)
             .send(request.freeze(), self.config.timeout);
+        let stats = self.stats.clone();
         Box::pin(async move {
             match reply.await {
                 Ok(reply) => reply.raw,
-                Err(e) => error_reply(&e.to_string()),
+                Err(e) => {
+                    stats.forward_error.incr();
+                    error_reply(&e.to_string())
+                }
             }
         })
     }
@@ -123,6 +148,7 @@ impl PoolRuntime {
             let server = *by_server.keys().next().expect("one server");
             return Pending::Later(self.forward(server, client, &args));
         }
+        self.stats.fragments.add(by_server.len() as u64);
         let shares: Vec<_> = by_server
             .into_iter()
             .map(|(server, keys)| {
@@ -135,11 +161,13 @@ impl PoolRuntime {
                 let reply = self
                     .connection(server, client)
                     .send(request.freeze(), self.config.timeout);
+                let stats = self.stats.clone();
                 async move {
-                    Share {
-                        keys,
-                        reply: reply.await,
+                    let reply = reply.await;
+                    if reply.is_err() {
+                        stats.forward_error.incr();
                     }
+                    Share { keys, reply }
                 }
             })
             .collect();

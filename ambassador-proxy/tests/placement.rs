@@ -11,7 +11,7 @@ use ambassador_proxy::config::from_yaml;
 use ambassador_proxy::distribution::Distribution;
 use ambassador_proxy::hash::HashFunction;
 use ambassador_proxy::pool::{Placement, ServerSpec};
-use testkit::{free_port, wait_for_port, Process, RedisServer};
+use testkit::{free_port, start_listening, Process, RedisServer};
 
 /// One configuration to compare.
 struct Variant {
@@ -82,44 +82,48 @@ fn set_all_through(port: u16, keys: &[Vec<u8>]) {
 /// Starts nutcracker with a one-pool configuration; returns it, its port
 /// and the configuration's text.
 fn nutcracker(dir: &std::path::Path, variant: &Variant, servers: &[ServerSpec]) -> (Process, u16, String) {
-    let port = free_port();
-    let mut yaml = format!(
-        "pool:\n  listen: 127.0.0.1:{port}\n  hash: {}\n  distribution: {}\n  redis: true\n  auto_eject_hosts: false\n",
-        variant.hash, variant.distribution
-    );
-    if let Some(tag) = variant.hash_tag {
-        yaml.push_str(&format!("  hash_tag: \"{tag}\"\n"));
-    }
-    yaml.push_str("  servers:\n");
-    for server in servers {
-        let name = server
-            .name
-            .as_deref()
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default();
-        yaml.push_str(&format!(
-            "   - {}:{}:{}{name}\n",
-            server.host, server.port, server.weight
-        ));
-    }
     let config = dir.join("nutcracker.yml");
-    std::fs::write(&config, &yaml).unwrap();
-    let mut command = Command::new("nutcracker");
-    command.args([
-        "-c",
-        config.to_str().unwrap(),
-        "-s",
-        &free_port().to_string(),
-        "-a",
-        "127.0.0.1",
-        "-v",
-        "1",
-    ]);
-    command.args(["-p", dir.join("nutcracker.pid").to_str().unwrap()]);
-    command.args(["-o", dir.join("nutcracker.log").to_str().unwrap()]);
-    let process = Process::spawn(command);
-    wait_for_port(port, &process);
-    (process, port, yaml)
+    let yaml_for = |port: u16| {
+        let mut yaml = format!(
+            "pool:\n  listen: 127.0.0.1:{port}\n  hash: {}\n  distribution: {}\n  redis: true\n  auto_eject_hosts: false\n",
+            variant.hash, variant.distribution
+        );
+        if let Some(tag) = variant.hash_tag {
+            yaml.push_str(&format!("  hash_tag: \"{tag}\"\n"));
+        }
+        yaml.push_str("  servers:\n");
+        for server in servers {
+            let name = server
+                .name
+                .as_deref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            yaml.push_str(&format!(
+                "   - {}:{}:{}{name}\n",
+                server.host, server.port, server.weight
+            ));
+        }
+        yaml
+    };
+    let (process, port) = start_listening(|port| {
+        std::fs::write(&config, yaml_for(port)).unwrap();
+        let mut command = Command::new("nutcracker");
+        let stats_port = free_port().to_string();
+        command.args([
+            "-c",
+            config.to_str().unwrap(),
+            "-s",
+            &stats_port,
+            "-a",
+            "127.0.0.1",
+            "-v",
+            "1",
+        ]);
+        command.args(["-p", dir.join("nutcracker.pid").to_str().unwrap()]);
+        command.args(["-o", dir.join("nutcracker.log").to_str().unwrap()]);
+        command
+    });
+    (process, port, yaml_for(port))
 }
 
 #[test]

@@ -287,21 +287,8 @@ fn redis_cli_and_redis_py_work_out_of_the_box() {
 
 #[test]
 fn auth_is_required_and_passed_on_and_select_is_the_pools() {
-    let mut command = Command::new("redis-server");
-    let port = testkit::free_port();
-    command.args([
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--requirepass",
-        "s3cret",
-    ]);
-    let process = testkit::Process::spawn(command);
-    testkit::wait_for_port(port, &process);
-    let backend = RedisServer { process, port };
+    let backend = RedisServer::start_with(&["--requirepass", "s3cret"]);
+    let port = backend.port;
     let proxy = Proxy::start(&[&backend], "  redis_auth: s3cret\n  redis_db: 3\n");
     let mut raw = proxy.raw();
     raw.command(&[b"GET", b"k"]);
@@ -338,4 +325,59 @@ fn hello_and_client_commands_for_modern_clients() {
     assert_eq!(raw.text(), "$3\r\napp\r\n");
     raw.command(&[b"CLIENT", b"SETINFO", b"LIB-NAME", b"redis-py"]);
     assert_eq!(raw.text(), "+OK\r\n");
+}
+
+#[test]
+fn the_stats_port_speaks_twemproxys_json() {
+    let backends = three_backends();
+    let proxy = Proxy::start(&refs(&backends), "");
+    let mut client = proxy.client();
+    for i in 0..30 {
+        let _: () = client.set(format!("{i}:stat"), i).unwrap();
+    }
+    let keys: Vec<String> = (0..30).map(|i| format!("{i}:stat")).collect();
+    let _: Vec<i64> = client.mget(&keys).unwrap();
+    let stats = proxy.stats();
+    for field in [
+        "service",
+        "source",
+        "version",
+        "uptime",
+        "timestamp",
+        "total_connections",
+        "curr_connections",
+    ] {
+        assert!(stats.get(field).is_some(), "{field} missing: {stats}");
+    }
+    let pool = &stats["pool"];
+    assert_eq!(pool["client_connections"], 1, "{stats}");
+    assert!(
+        pool["fragments"].as_u64().unwrap() >= 2,
+        "MGET over 3 servers splits: {stats}"
+    );
+    let mut requests = 0;
+    for backend in &backends {
+        let server = &pool[format!("127.0.0.1:{}", backend.port)];
+        for field in [
+            "server_eof",
+            "server_err",
+            "server_timedout",
+            "server_connections",
+            "server_ejected_at",
+            "requests",
+            "request_bytes",
+            "responses",
+            "response_bytes",
+            "in_queue",
+            "in_queue_bytes",
+            "out_queue",
+            "out_queue_bytes",
+        ] {
+            assert!(server.get(field).is_some(), "{field} missing: {server}");
+        }
+        assert_eq!(server["requests"], server["responses"]);
+        assert_eq!(server["out_queue"], 0);
+        requests += server["requests"].as_u64().unwrap();
+    }
+    assert!(requests >= 31, "{stats}");
 }

@@ -215,6 +215,11 @@ impl Process {
         (process, pipe)
     }
 
+    /// Whether the process has ended.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -327,22 +332,52 @@ impl RedisServer {
     /// Starts `redis-server` (Debian package `redis-server`) and waits
     /// until it accepts connections.
     pub fn start() -> RedisServer {
-        let port = free_port();
-        let mut command = Command::new("redis-server");
-        command.args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]);
-        let process = Process::spawn(command);
-        wait_for_port(port, &process);
+        RedisServer::start_with(&[])
+    }
+
+    /// Starts `redis-server` with extra arguments (`--requirepass x`, ...).
+    pub fn start_with(extra: &[&str]) -> RedisServer {
+        let (process, port) = start_listening(|port| {
+            let mut command = Command::new("redis-server");
+            command.args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]);
+            command.args(extra);
+            command
+        });
         RedisServer { process, port }
     }
+}
+
+/// Starts the server that `command_for(port)` runs, on a free port, and
+/// waits until it listens there. A free port can be taken by another test
+/// between choosing and binding it; then the server exits, and it is
+/// started again on another port.
+pub fn start_listening(command_for: impl Fn(u16) -> Command) -> (Process, u16) {
+    for _ in 0..10 {
+        let port = free_port();
+        let mut process = Process::spawn(command_for(port));
+        let deadline = Instant::now() + DEADLINE;
+        while !process.has_exited() {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && !process.has_exited() {
+                return (process, port);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing listens on port {port}; stderr:\n{}",
+                process.stderr.text()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    panic!("could not start a server on a free port in ten tries");
 }
 
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`;

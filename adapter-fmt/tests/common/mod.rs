@@ -48,30 +48,26 @@ pub fn get(url: &str) -> (u16, String) {
     (code.parse().expect("a status code"), body.to_owned())
 }
 
-/// Starts adapter-fmt with `args` plus `--listen` on a free port and waits
-/// until it answers `/healthz`. Returns the process and the base URL.
+/// Starts adapter-fmt with `args` plus `--listen` on a free port, waits
+/// until it listens, and checks `/healthz`. Returns the process and the base URL.
 pub fn serving(args: &[&str]) -> (Process, String) {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut all = vec!["--listen", &addr];
-    all.extend_from_slice(args);
-    let process = adapter(&all);
-    let base = format!("http://{addr}");
-    let deadline = std::time::Instant::now() + DEADLINE;
-    loop {
-        let probe = curl(
-            &["-o", "/dev/null", "-w", "%{http_code}"],
-            &format!("{base}/healthz"),
-        );
-        if probe.stdout == b"200" {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "adapter-fmt never answered on {addr}: {}",
-            process.stderr.text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (process, port) = start_listening(|port| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
+        command
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(args);
+        command
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let probe = curl(
+        &["-o", "/dev/null", "-w", "%{http_code}"],
+        &format!("{base}/healthz"),
+    );
+    assert_eq!(
+        probe.stdout,
+        b"200",
+        "adapter-fmt does not answer /healthz: {}",
+        process.stderr.text()
+    );
     (process, base)
 }

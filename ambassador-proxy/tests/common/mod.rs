@@ -17,6 +17,8 @@ pub struct Proxy {
     pub process: Process,
     /// Its listen port on 127.0.0.1.
     pub port: u16,
+    /// Its stats port on 127.0.0.1.
+    pub stats_port: u16,
     dir: tempfile::TempDir,
 }
 
@@ -32,16 +34,37 @@ impl Proxy {
         }
         let config = dir.path().join("proxy.yml");
         std::fs::write(&config, yaml).unwrap();
+        let stats_port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
-        command.args(["-c", config.to_str().unwrap(), "-s", &free_port().to_string()]);
+        command.args([
+            "-c",
+            config.to_str().unwrap(),
+            "-s",
+            &stats_port.to_string(),
+            "-a",
+            "127.0.0.1",
+        ]);
         let process = Process::spawn(command);
         wait_for_port(port, &process);
-        Proxy { process, port, dir }
+        Proxy {
+            process,
+            port,
+            stats_port,
+            dir,
+        }
     }
 
     /// The configuration file it was started with.
     pub fn config_path(&self) -> std::path::PathBuf {
         self.dir.path().join("proxy.yml")
+    }
+
+    /// The stats port's JSON document.
+    pub fn stats(&self) -> serde_json::Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.stats_port)).unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("stats are not JSON ({e}): {text}"))
     }
 
     /// A raw connection to the proxy.

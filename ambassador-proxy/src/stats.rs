@@ -1,0 +1,244 @@
+//! twemproxy's statistics, same names and JSON shape, so nutcracker
+//! dashboards and exporters keep working: the stats port answers each
+//! connection with one JSON document and closes it.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+/// A counter or gauge.
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    /// Adds `n`.
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds one.
+    pub fn incr(&self) {
+        self.add(1);
+    }
+
+    /// Takes one away (gauges).
+    pub fn decr(&self) {
+        self.sub(1);
+    }
+
+    /// Takes `n` away (gauges).
+    pub fn sub(&self, n: u64) {
+        self.0.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Sets the value (gauges, timestamps).
+    pub fn set(&self, n: u64) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+
+    /// The value now.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// One server's statistics.
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    /// twemproxy's name for the server.
+    pub name: String,
+    /// EOFs on server connections.
+    pub server_eof: Counter,
+    /// Errors on server connections.
+    pub server_err: Counter,
+    /// Requests that timed out.
+    pub server_timedout: Counter,
+    /// Open connections.
+    pub server_connections: Counter,
+    /// When the server was last ejected, µs since the epoch (0: never).
+    pub server_ejected_at: Counter,
+    /// Requests sent.
+    pub requests: Counter,
+    /// Bytes of requests sent.
+    pub request_bytes: Counter,
+    /// Replies received.
+    pub responses: Counter,
+    /// Bytes of replies received.
+    pub response_bytes: Counter,
+    /// Requests waiting to be written.
+    pub in_queue: Counter,
+    /// Bytes of requests waiting to be written.
+    pub in_queue_bytes: Counter,
+    /// Requests written, waiting for their reply.
+    pub out_queue: Counter,
+    /// Bytes of requests written, waiting for their reply.
+    pub out_queue_bytes: Counter,
+}
+
+/// One pool's statistics.
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    /// The pool's name.
+    pub name: String,
+    /// Clients that closed their connection.
+    pub client_eof: Counter,
+    /// Client connections that failed (errors, unparsable streams).
+    pub client_err: Counter,
+    /// Open client connections.
+    pub client_connections: Counter,
+    /// Times a server was ejected.
+    pub server_ejects: Counter,
+    /// Requests answered with an error because a server failed them.
+    pub forward_error: Counter,
+    /// Sub-requests made by splitting multi-key commands.
+    pub fragments: Counter,
+    /// Client connections accepted since start (summed into `total_connections`).
+    pub accepted: Counter,
+    /// Per server, in the pool's server order.
+    pub servers: Vec<Arc<ServerStats>>,
+}
+
+/// Everything the stats port reports.
+#[derive(Debug)]
+pub struct Stats {
+    started: Instant,
+    /// Per pool.
+    pub pools: Vec<Arc<PoolStats>>,
+}
+
+impl Stats {
+    /// Statistics for `pools`.
+    pub fn new(pools: Vec<Arc<PoolStats>>) -> Self {
+        Stats {
+            started: Instant::now(),
+            pools,
+        }
+    }
+
+    /// The JSON document, in twemproxy's shape.
+    pub fn to_json(&self) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "{{\"service\":\"ambassador-proxy\",\"source\":{},\"version\":\"{}\",\"uptime\":{},\"timestamp\":{now},\"total_connections\":{},\"curr_connections\":{}",
+            json_string(&hostname()),
+            env!("CARGO_PKG_VERSION"),
+            self.started.elapsed().as_secs(),
+            self.pools.iter().map(|p| p.accepted.get()).sum::<u64>(),
+            self.pools.iter().map(|p| p.client_connections.get()).sum::<u64>()
+        );
+        for pool in &self.pools {
+            let _ = write!(
+                out,
+                ",{}:{{\"client_eof\":{},\"client_err\":{},\"client_connections\":{},\"server_ejects\":{},\"forward_error\":{},\"fragments\":{}",
+                json_string(&pool.name),
+                pool.client_eof.get(),
+                pool.client_err.get(),
+                pool.client_connections.get(),
+                pool.server_ejects.get(),
+                pool.forward_error.get(),
+                pool.fragments.get()
+            );
+            for server in &pool.servers {
+                let s = server.as_ref();
+                let _ = write!(
+                    out,
+                    ",{}:{{\"server_eof\":{},\"server_err\":{},\"server_timedout\":{},\"server_connections\":{},\"server_ejected_at\":{},\"requests\":{},\"request_bytes\":{},\"responses\":{},\"response_bytes\":{},\"in_queue\":{},\"in_queue_bytes\":{},\"out_queue\":{},\"out_queue_bytes\":{}}}",
+                    json_string(&s.name),
+                    s.server_eof.get(),
+                    s.server_err.get(),
+                    s.server_timedout.get(),
+                    s.server_connections.get(),
+                    s.server_ejected_at.get(),
+                    s.requests.get(),
+                    s.request_bytes.get(),
+                    s.responses.get(),
+                    s.response_bytes.get(),
+                    s.in_queue.get(),
+                    s.in_queue_bytes.get(),
+                    s.out_queue.get(),
+                    s.out_queue_bytes.get()
+                );
+            }
+            out.push('}');
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_or_else(|_| "localhost".to_owned(), |h| h.trim().to_owned())
+}
+
+/// Answers every connection on `listener` with the JSON document.
+pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        };
+        let document = stats.to_json();
+        tokio::spawn(async move {
+            let _ = stream.write_all(document.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_has_twemproxys_shape() {
+        let server = Arc::new(ServerStats {
+            name: "127.0.0.1:6379".into(),
+            ..ServerStats::default()
+        });
+        server.requests.add(3);
+        let pool = Arc::new(PoolStats {
+            name: "alpha".into(),
+            servers: vec![server],
+            ..PoolStats::default()
+        });
+        pool.client_connections.incr();
+        let json = Stats::new(vec![pool]).to_json();
+        for field in [
+            "\"service\":",
+            "\"uptime\":",
+            "\"alpha\":{\"client_eof\":0",
+            "\"client_connections\":1",
+            "\"127.0.0.1:6379\":{\"server_eof\":0",
+            "\"requests\":3",
+        ] {
+            assert!(json.contains(field), "{field} missing from {json}");
+        }
+        assert_eq!(json_string("a\"b\\\n"), "\"a\\\"b\\\\\\u000a\"");
+    }
+}
