@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""ambassador-proxy against twemproxy (Debian's nutcracker) and Redis itself,
+with redis-benchmark, in one run on one machine.
+
+Starts two redis-servers, nutcracker and ambassador-proxy in front of them
+with the same configuration, and runs redis-benchmark against Redis directly,
+through nutcracker and through ambassador-proxy, pipelined
+(-P 16 -c 50 -t set,get) and unpipelined (-c 50 -t set,get). Prints
+requests/s, p99 latency, peak RSS and the ratios to nutcracker.
+
+Run from the repository root:  python3 bench/ambassador_proxy.py [--requests 500000]
+Needs: cargo, redis-server, redis-tools (redis-benchmark), nutcracker.
+"""
+
+import argparse
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROXY = os.path.join(ROOT, "target", "release", "ambassador-proxy")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port, proc):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"process on port {port} exited: {proc.args}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    sys.exit(f"nothing listens on port {port}")
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def benchmark(port, requests, pipeline):
+    """requests/s and p99 latency (ms) of SET and GET through `port`."""
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", "50", "-n", str(requests),
+            "-t", "set,get", "-r", "100000", "--csv"]
+    if pipeline > 1:
+        argv += ["-P", str(pipeline)]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    rows = {}
+    for row in csv.reader(io.StringIO(out)):
+        if len(row) >= 7 and row[0] in ("SET", "GET"):
+            rows[row[0]] = (float(row[1]), float(row[6]))
+    if set(rows) != {"SET", "GET"}:
+        sys.exit(f"unexpected redis-benchmark output:\n{out}")
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=500_000, help="requests per test (default 500000)")
+    args = parser.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "ambassador-proxy"], cwd=ROOT, check=True)
+
+    procs = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            redis_ports = []
+            for _ in range(2):
+                port = free_port()
+                p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], stdout=subprocess.DEVNULL)
+                procs.append(p)
+                wait_for(port, p)
+                redis_ports.append(port)
+
+            def config(port):
+                servers = "".join(f"   - 127.0.0.1:{p}:1\n" for p in redis_ports)
+                return f"pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n{servers}"
+
+            nut_port, amb_port = free_port(), free_port()
+            with open(os.path.join(tmp, "nut.yml"), "w") as f:
+                f.write(config(nut_port))
+            with open(os.path.join(tmp, "amb.yml"), "w") as f:
+                f.write(config(amb_port))
+            nut = subprocess.Popen(["nutcracker", "-c", os.path.join(tmp, "nut.yml"), "-s", str(free_port()),
+                                    "-a", "127.0.0.1", "-o", os.path.join(tmp, "nut.log"),
+                                    "-p", os.path.join(tmp, "nut.pid")])
+            procs.append(nut)
+            amb = subprocess.Popen([PROXY, "-c", os.path.join(tmp, "amb.yml"), "-s", str(free_port()),
+                                    "-a", "127.0.0.1"])
+            procs.append(amb)
+            wait_for(nut_port, nut)
+            wait_for(amb_port, amb)
+
+            targets = [("redis (direct, one server)", redis_ports[0]), ("nutcracker 0.5.0", nut_port),
+                       ("ambassador-proxy", amb_port)]
+            results = {}
+            for mode, pipeline, requests in [("pipelined -P 16 -c 50", 16, args.requests),
+                                             ("unpipelined -c 50", 1, args.requests // 4)]:
+                for name, port in targets:
+                    results[(mode, name)] = benchmark(port, requests, pipeline)
+
+            print("## redis-benchmark, SET and GET, 100000 random keys, 2 redis-servers behind each proxy")
+            print(f"{'mode':24} {'target':28} {'SET req/s':>11} {'p99 ms':>7} {'GET req/s':>11} {'p99 ms':>7}")
+            for (mode, name), rows in results.items():
+                (set_rps, set_p99), (get_rps, get_p99) = rows["SET"], rows["GET"]
+                print(f"{mode:24} {name:28} {set_rps:11.0f} {set_p99:7.2f} {get_rps:11.0f} {get_p99:7.2f}")
+            print("\n## ambassador-proxy / nutcracker")
+            print(f"{'mode':24} {'SET req/s':>10} {'GET req/s':>10} {'SET p99':>8} {'GET p99':>8}")
+            for mode in ("pipelined -P 16 -c 50", "unpipelined -c 50"):
+                ours, theirs = results[(mode, "ambassador-proxy")], results[(mode, "nutcracker 0.5.0")]
+                print(f"{mode:24} {ours['SET'][0] / theirs['SET'][0]:9.2f}x {ours['GET'][0] / theirs['GET'][0]:9.2f}x "
+                      f"{ours['SET'][1] / theirs['SET'][1]:7.2f}x {ours['GET'][1] / theirs['GET'][1]:7.2f}x")
+            nut_rss, amb_rss = peak_rss_mib(nut.pid), peak_rss_mib(amb.pid)
+            print(f"\n## peak RSS: nutcracker {nut_rss:.1f} MiB, ambassador-proxy {amb_rss:.1f} MiB "
+                  f"({amb_rss / nut_rss:.2f}x)")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
+
+
+if __name__ == "__main__":
+    main()
