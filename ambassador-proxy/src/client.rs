@@ -7,17 +7,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use futures_util::FutureExt;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
-use tokio::sync::mpsc;
+use futures_util::stream::FuturesOrdered;
+use futures_util::{FutureExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::debug;
 
 use crate::command::{lookup, Command, Route};
 use crate::protocol::{bulk_reply, error_reply, next_request, ok_reply, Incoming};
-use crate::proxy::{wrong_arity, Pending, PoolRuntime};
+use crate::proxy::{wrong_arity, Pending, PoolRuntime, ReplyFuture};
 
-/// How many replies may wait to be written before reading pauses: a client
-/// that sends without reading is held back here, not buffered without end.
+/// How many replies may be outstanding before reading pauses: a client that
+/// sends without reading is held back here, not buffered without end.
 const PENDING_REPLIES: usize = 1024;
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
@@ -31,90 +31,96 @@ struct Session {
 
 /// Serves one client, whose connection is split into `reader` and
 /// `writer` (TCP or unix socket), until it quits or disconnects.
-pub async fn serve_client<R, W>(mut reader: R, writer: W, pool: Arc<PoolRuntime>)
+///
+/// One task does both directions: it reads requests while replies are
+/// outstanding, and writes each reply once it and all before it are known,
+/// every known reply in one write.
+pub async fn serve_client<R, W>(mut reader: R, mut writer: W, pool: Arc<PoolRuntime>)
 where
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin,
 {
     let stats = pool.stats.clone();
     stats.accepted.incr();
     stats.client_connections.incr();
-    let (replies, queue) = mpsc::channel(PENDING_REPLIES);
-    let writing = tokio::spawn(write_replies(writer, queue));
     let mut session = Session {
         id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
         authenticated: pool.config.redis_auth.is_none(),
         name: None,
     };
+    let mut in_flight: FuturesOrdered<ReplyFuture> = FuturesOrdered::new();
+    // Set by QUIT, an unparsable stream or EOF: read no more, answer what
+    // was asked, then close.
+    let mut closing = false;
     let mut buf = BytesMut::with_capacity(16 * 1024);
-    'connection: loop {
-        match reader.read_buf(&mut buf).await {
-            Ok(0) => {
-                stats.client_eof.incr();
-                break;
-            }
-            Err(_) => {
-                stats.client_err.incr();
-                break;
-            }
-            Ok(_) => {}
-        }
-        loop {
-            let pending = match next_request(&mut buf) {
-                Ok(Some(Incoming::Request(args))) => session.handle(args, &pool),
-                Ok(Some(Incoming::Invalid(why))) => {
-                    Pending::Ready(error_reply(&format!("Protocol error: {why}")))
+    let mut out = Vec::with_capacity(16 * 1024);
+    while !(closing && in_flight.is_empty()) {
+        tokio::select! {
+            biased;
+            Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
+                out.extend_from_slice(&reply);
+                while let Some(Some(reply)) = in_flight.next().now_or_never() {
+                    out.extend_from_slice(&reply);
                 }
-                Ok(None) => break,
-                Err(e) => {
+                if writer.write_all(&out).await.is_err() {
                     stats.client_err.incr();
-                    Pending::Close(error_reply(&e.to_string()))
+                    break;
                 }
-            };
-            let closing = matches!(pending, Pending::Close(_));
-            if replies.send(pending).await.is_err() || closing {
-                break 'connection;
+                out.clear();
+            }
+            read = reader.read_buf(&mut buf), if !closing && in_flight.len() < PENDING_REPLIES => {
+                match read {
+                    Ok(0) => {
+                        stats.client_eof.incr();
+                        closing = true;
+                    }
+                    Err(_) => {
+                        stats.client_err.incr();
+                        break;
+                    }
+                    Ok(_) => closing = session.take_requests(&mut buf, &pool, &mut in_flight),
+                }
             }
         }
     }
-    drop(replies);
-    let _ = writing.await;
+    let _ = writer.shutdown().await;
     stats.client_connections.decr();
     debug!(client = session.id, "client gone");
 }
 
-/// Writes replies in order; flushes whenever the next one is not ready yet.
-async fn write_replies<W: AsyncWrite + Unpin>(writer: W, mut queue: mpsc::Receiver<Pending>) {
-    let mut writer = BufWriter::with_capacity(64 * 1024, writer);
-    while let Some(pending) = queue.recv().await {
-        let (reply, last) = match pending {
-            Pending::Ready(reply) => (reply, false),
-            Pending::Close(reply) => (reply, true),
-            Pending::Later(mut future) => match (&mut future).now_or_never() {
-                Some(reply) => (reply, false),
-                None => {
-                    if writer.flush().await.is_err() {
-                        return;
-                    }
-                    (future.await, false)
+impl Session {
+    /// Routes every complete request in `buf`, queueing its reply. Returns
+    /// true when the connection is to close after the replies (QUIT, or a
+    /// stream that cannot be parsed any further).
+    fn take_requests(
+        &mut self,
+        buf: &mut BytesMut,
+        pool: &PoolRuntime,
+        in_flight: &mut FuturesOrdered<ReplyFuture>,
+    ) -> bool {
+        loop {
+            let pending = match next_request(buf) {
+                Ok(Some(Incoming::Request(args))) => self.handle(args, pool),
+                Ok(Some(Incoming::Invalid(why))) => {
+                    Pending::Ready(error_reply(&format!("Protocol error: {why}")))
                 }
-            },
-        };
-        if writer.write_all(&reply).await.is_err() {
-            return;
-        }
-        if last {
-            break;
-        }
-        if queue.is_empty() && writer.flush().await.is_err() {
-            return;
+                Ok(None) => return false,
+                Err(e) => {
+                    pool.stats.client_err.incr();
+                    Pending::Close(error_reply(&e.to_string()))
+                }
+            };
+            match pending {
+                Pending::Ready(reply) => in_flight.push_back(Box::pin(std::future::ready(reply))),
+                Pending::Later(future) => in_flight.push_back(future),
+                Pending::Close(reply) => {
+                    in_flight.push_back(Box::pin(std::future::ready(reply)));
+                    return true;
+                }
+            }
         }
     }
-    let _ = writer.flush().await;
-    let _ = writer.shutdown().await;
-}
 
-impl Session {
     fn handle(&mut self, args: Vec<Bytes>, pool: &PoolRuntime) -> Pending {
         let Some(command) = lookup(&args[0]) else {
             return Pending::Ready(error_reply(&format!(
