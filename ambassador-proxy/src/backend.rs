@@ -49,6 +49,8 @@ pub struct Target {
     pub auth: Option<String>,
     /// `SELECT`ed next, unless 0.
     pub db: u32,
+    /// Turn on TCP keepalive.
+    pub keepalive: bool,
 }
 
 type Slot = oneshot::Sender<Result<Reply, BackendError>>;
@@ -269,6 +271,9 @@ async fn connect(target: &Target) -> Result<TcpStream, BackendError> {
         .await
         .map_err(|e| unreachable(e.to_string()))?;
     let _ = stream.set_nodelay(true);
+    if target.keepalive {
+        let _ = socket2::SockRef::from(&stream).set_keepalive(true);
+    }
     let mut setup: Vec<Vec<&[u8]>> = Vec::new();
     if let Some(auth) = &target.auth {
         let mut command: Vec<&[u8]> = vec![b"AUTH"];

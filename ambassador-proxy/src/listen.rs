@@ -7,7 +7,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tracing::warn;
 
 use crate::client::serve_client;
-use crate::config::ListenAddr;
+use crate::config::{ListenAddr, PoolConfig};
 use crate::proxy::PoolRuntime;
 
 /// A bound listen socket.
@@ -19,12 +19,13 @@ pub enum Listener {
 }
 
 impl Listener {
-    /// Binds `addr`; errors say which address could not be bound.
-    pub async fn bind(addr: &ListenAddr) -> anyhow::Result<Listener> {
+    /// Binds the pool's listen address with its `backlog` and `reuseport`;
+    /// errors say which address could not be bound.
+    pub async fn bind(pool: &PoolConfig) -> anyhow::Result<Listener> {
         use anyhow::Context;
-        Ok(match addr {
+        Ok(match &pool.listen {
             ListenAddr::Tcp(addr) => Listener::Tcp(
-                TcpListener::bind(addr)
+                bind_tcp(addr, pool.backlog, pool.reuseport)
                     .await
                     .with_context(|| format!("listening on {addr}"))?,
             ),
@@ -44,16 +45,28 @@ impl Listener {
     }
 
     /// Accepts clients forever, each served by a task of its own. A failed
-    /// accept (out of file descriptors, say) is logged and retried.
+    /// accept (out of file descriptors, say) is logged and retried. Beyond
+    /// `client_connections` (when not 0), a new client is closed at once,
+    /// as twemproxy does.
     pub async fn serve(self, pool: Arc<PoolRuntime>) {
+        let limit = u64::from(pool.config.client_connections);
+        let full = || limit > 0 && pool.stats.client_connections.get() >= limit;
         loop {
             let accepted = match &self {
                 Listener::Tcp(listener) => listener.accept().await.map(|(stream, _)| {
+                    if full() {
+                        pool.stats.client_err.incr();
+                        return;
+                    }
                     let _ = stream.set_nodelay(true);
                     let (reader, writer) = stream.into_split();
                     tokio::spawn(serve_client(reader, writer, pool.clone()));
                 }),
                 Listener::Unix(listener) => listener.accept().await.map(|(stream, _)| {
+                    if full() {
+                        pool.stats.client_err.incr();
+                        return;
+                    }
                     let (reader, writer) = stream.into_split();
                     tokio::spawn(serve_client(reader, writer, pool.clone()));
                 }),
@@ -64,4 +77,24 @@ impl Listener {
             }
         }
     }
+}
+
+/// A TCP listener with twemproxy's `backlog` and optional SO_REUSEPORT.
+async fn bind_tcp(addr: &str, backlog: u32, reuseport: bool) -> std::io::Result<TcpListener> {
+    let resolved = tokio::net::lookup_host(addr).await?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the name resolves to no address")
+    })?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(resolved),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    if reuseport {
+        socket.set_reuse_port(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&resolved.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    TcpListener::from_std(socket.into())
 }

@@ -92,7 +92,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 async fn serve(config: Config, stats_addr: String) -> anyhow::Result<()> {
     let mut listeners = Vec::new();
     for pool in config.pools {
-        let listener = Listener::bind(&pool.listen).await?;
+        let listener = Listener::bind(&pool).await?;
         tracing::info!(pool = %pool.name, listen = %pool.listen, servers = pool.servers.len(), "serving");
         listeners.push((listener, Arc::new(PoolRuntime::start(pool))));
     }

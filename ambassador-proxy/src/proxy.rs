@@ -57,7 +57,7 @@ impl PoolRuntime {
                 })
             })
             .collect();
-        let backends = config
+        let backends: Vec<Vec<Backend>> = config
             .servers
             .iter()
             .zip(&server_stats)
@@ -66,6 +66,7 @@ impl PoolRuntime {
                     addr: format!("{}:{}", server.host, server.port),
                     auth: config.redis_auth.clone(),
                     db: config.redis_db,
+                    keepalive: config.tcpkeepalive,
                 };
                 (0..config.server_connections)
                     .map(|_| Backend::spawn(target.clone(), stats.clone()))
@@ -77,6 +78,16 @@ impl PoolRuntime {
             servers: server_stats,
             ..PoolStats::default()
         });
+        if config.preconnect {
+            // A PING on every connection makes it connect now; its reply
+            // (or failure, logged by the connection) is not needed.
+            let mut ping = BytesMut::new();
+            encode_request(&[&b"PING"[..]], &mut ping);
+            let ping = ping.freeze();
+            for backend in backends.iter().flatten() {
+                tokio::spawn(backend.send(ping.clone(), None));
+            }
+        }
         PoolRuntime {
             config,
             placement,

@@ -381,3 +381,56 @@ fn the_stats_port_speaks_twemproxys_json() {
     }
     assert!(requests >= 31, "{stats}");
 }
+
+#[test]
+fn connection_settings_are_applied() {
+    let backend = RedisServer::start();
+    let settings = "  client_connections: 2\n  preconnect: true\n  tcpkeepalive: true\n  reuseport: true\n  backlog: 64\n";
+    let proxy = Proxy::start(&[&backend], settings);
+
+    // preconnect: the server connection opens without any request.
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    while proxy.stats()["pool"][format!("127.0.0.1:{}", backend.port)]["server_connections"] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "preconnect opened no connection"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    // client_connections: a third client is turned away.
+    let mut first = proxy.raw();
+    first.command(&[b"PING"]);
+    assert_eq!(first.text(), "+PONG\r\n");
+    let mut second = proxy.raw();
+    second.command(&[b"PING"]);
+    assert_eq!(second.text(), "+PONG\r\n");
+    let mut third = proxy.raw();
+    third.command(&[b"PING"]);
+    assert!(
+        third.reply().is_none(),
+        "a client beyond client_connections is closed"
+    );
+
+    // reuseport: a second proxy binds the same port.
+    let yaml = std::fs::read_to_string(proxy.config_path()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("again.yml");
+    std::fs::write(&config, yaml).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
+    command.args([
+        "-c",
+        config.to_str().unwrap(),
+        "-s",
+        &testkit::free_port().to_string(),
+        "-a",
+        "127.0.0.1",
+    ]);
+    let mut again = testkit::Process::spawn(command);
+    again.stderr.wait_for_text("serving");
+    assert!(
+        !again.has_exited(),
+        "a second proxy could not share the port: {}",
+        again.stderr.text()
+    );
+}
