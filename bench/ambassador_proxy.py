@@ -53,6 +53,12 @@ def peak_rss_mib(pid):
     return float("nan")
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def benchmark(port, requests, pipeline):
     """requests/s and p99 latency (ms) of SET and GET through `port`."""
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", "50", "-n", str(requests),
@@ -109,22 +115,29 @@ def main():
             targets = [("redis (direct, one server)", redis_ports[0]), ("nutcracker 0.5.0", nut_port),
                        ("ambassador-proxy", amb_port)]
             results = {}
+            cpu = {}
+            pids = {"nutcracker 0.5.0": nut.pid, "ambassador-proxy": amb.pid}
             for mode, pipeline, requests in [("pipelined -P 16 -c 50", 16, args.requests),
                                              ("unpipelined -c 50", 1, args.requests // 4)]:
                 for name, port in targets:
+                    before = cpu_seconds(pids[name]) if name in pids else 0
                     results[(mode, name)] = benchmark(port, requests, pipeline)
+                    if name in pids:
+                        # CPU per 1000 requests (SET and GET runs together).
+                        cpu[(mode, name)] = (cpu_seconds(pids[name]) - before) / (2 * requests) * 1e6
 
             print("## redis-benchmark, SET and GET, 100000 random keys, 2 redis-servers behind each proxy")
             print(f"{'mode':24} {'target':28} {'SET req/s':>11} {'p99 ms':>7} {'GET req/s':>11} {'p99 ms':>7}")
             for (mode, name), rows in results.items():
                 (set_rps, set_p99), (get_rps, get_p99) = rows["SET"], rows["GET"]
                 print(f"{mode:24} {name:28} {set_rps:11.0f} {set_p99:7.2f} {get_rps:11.0f} {get_p99:7.2f}")
-            print("\n## ambassador-proxy / nutcracker")
-            print(f"{'mode':24} {'SET req/s':>10} {'GET req/s':>10} {'SET p99':>8} {'GET p99':>8}")
+            print("\n## ambassador-proxy / nutcracker (CPU: proxy CPU ms per 1000 requests)")
+            print(f"{'mode':24} {'SET req/s':>10} {'GET req/s':>10} {'SET p99':>8} {'GET p99':>8} {'CPU ours':>9} {'CPU nut':>8}")
             for mode in ("pipelined -P 16 -c 50", "unpipelined -c 50"):
                 ours, theirs = results[(mode, "ambassador-proxy")], results[(mode, "nutcracker 0.5.0")]
                 print(f"{mode:24} {ours['SET'][0] / theirs['SET'][0]:9.2f}x {ours['GET'][0] / theirs['GET'][0]:9.2f}x "
-                      f"{ours['SET'][1] / theirs['SET'][1]:7.2f}x {ours['GET'][1] / theirs['GET'][1]:7.2f}x")
+                      f"{ours['SET'][1] / theirs['SET'][1]:7.2f}x {ours['GET'][1] / theirs['GET'][1]:7.2f}x "
+                      f"{cpu[(mode, 'ambassador-proxy')]:9.2f} {cpu[(mode, 'nutcracker 0.5.0')]:8.2f}")
             nut_rss, amb_rss = peak_rss_mib(nut.pid), peak_rss_mib(amb.pid)
             print(f"\n## peak RSS: nutcracker {nut_rss:.1f} MiB, ambassador-proxy {amb_rss:.1f} MiB "
                   f"({amb_rss / nut_rss:.2f}x)")
