@@ -100,7 +100,7 @@ impl Session {
     ) -> bool {
         loop {
             let pending = match next_request(buf) {
-                Ok(Some(Incoming::Request(args))) => self.handle(args, pool),
+                Ok(Some(Incoming::Request(args, raw))) => self.handle(args, raw, pool),
                 Ok(Some(Incoming::Invalid(why))) => {
                     Pending::Ready(error_reply(&format!("Protocol error: {why}")))
                 }
@@ -121,7 +121,7 @@ impl Session {
         }
     }
 
-    fn handle(&mut self, args: Vec<Bytes>, pool: &PoolRuntime) -> Pending {
+    fn handle(&mut self, args: Vec<Bytes>, raw: Option<Bytes>, pool: &PoolRuntime) -> Pending {
         let Some(command) = lookup(&args[0]) else {
             return Pending::Ready(error_reply(&format!(
                 "unknown or unsupported command '{}'",
@@ -140,7 +140,7 @@ impl Session {
                 "'{}' is not supported by ambassador-proxy: {why}",
                 command.name
             ))),
-            _ => pool.route(command, args, self.id),
+            _ => pool.route(command, args, raw, self.id),
         }
     }
 

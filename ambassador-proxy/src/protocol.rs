@@ -16,8 +16,9 @@ pub type Request = Vec<Bytes>;
 /// What reading a request from the buffer gave.
 #[derive(Debug, PartialEq)]
 pub enum Incoming {
-    /// A complete request.
-    Request(Request),
+    /// A complete request, and the RESP bytes it came as (`None` for an
+    /// inline command): forwarded as they are when one server gets it whole.
+    Request(Request, Option<Bytes>),
     /// A complete frame that is not a request (an array of integers, say):
     /// answered with this error, and the connection goes on.
     Invalid(String),
@@ -38,11 +39,11 @@ pub fn next_request(buf: &mut BytesMut) -> Result<Option<Incoming>, ProtocolErro
         if first != b'*' {
             match inline(buf)? {
                 Some(args) if args.is_empty() => continue,
-                Some(args) => return Ok(Some(Incoming::Request(args))),
+                Some(args) => return Ok(Some(Incoming::Request(args, None))),
                 None => return Ok(None),
             }
         }
-        let Some((frame, _, _)) = decode_bytes_mut(buf).map_err(|e| ProtocolError(e.to_string()))? else {
+        let Some((frame, _, raw)) = decode_bytes_mut(buf).map_err(|e| ProtocolError(e.to_string()))? else {
             return Ok(None);
         };
         return Ok(Some(match frame {
@@ -57,7 +58,7 @@ pub fn next_request(buf: &mut BytesMut) -> Result<Option<Incoming>, ProtocolErro
                     )),
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_or_else(Incoming::Invalid, Incoming::Request),
+                .map_or_else(Incoming::Invalid, |args| Incoming::Request(args, Some(raw))),
             other => Incoming::Invalid(format!("expected an array of bulk strings, got {}", kind(&other))),
         }));
     }
@@ -116,13 +117,32 @@ pub fn next_reply(buf: &mut BytesMut) -> Result<Option<Reply>, ProtocolError> {
 
 /// Encodes a request as a RESP2 array of bulk strings.
 pub fn encode_request<B: AsRef<[u8]>>(args: &[B], out: &mut BytesMut) {
-    out.put_slice(format!("*{}\r\n", args.len()).as_bytes());
+    out.reserve(16 + args.iter().map(|a| a.as_ref().len() + 16).sum::<usize>());
+    put_header(out, b'*', args.len());
     for arg in args {
         let arg = arg.as_ref();
-        out.put_slice(format!("${}\r\n", arg.len()).as_bytes());
+        put_header(out, b'$', arg.len());
         out.put_slice(arg);
         out.put_slice(b"\r\n");
     }
+}
+
+/// `<kind><n>\r\n`, without the allocation `format!` would make.
+fn put_header(out: &mut BytesMut, kind: u8, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.put_u8(kind);
+    out.put_slice(&digits[at..]);
+    out.put_slice(b"\r\n");
 }
 
 /// `-ERR message\r\n`, with line breaks in the message flattened.
@@ -163,32 +183,53 @@ pub fn bulk_reply(value: &[u8]) -> Bytes {
 mod tests {
     use super::*;
 
-    fn request(words: &[&str]) -> Incoming {
-        Incoming::Request(
-            words
-                .iter()
-                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-                .collect(),
-        )
+    /// The words of the next request, and whether its raw bytes came along.
+    fn next_words(buf: &mut BytesMut) -> Option<(Vec<String>, bool)> {
+        match next_request(buf).expect("parsable") {
+            Some(Incoming::Request(args, raw)) => Some((
+                args.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+                raw.is_some(),
+            )),
+            Some(Incoming::Invalid(why)) => panic!("invalid: {why}"),
+            None => None,
+        }
+    }
+
+    fn words(words: &[&str], raw: bool) -> Option<(Vec<String>, bool)> {
+        Some((words.iter().map(|w| (*w).to_owned()).collect(), raw))
     }
 
     #[test]
     fn resp_and_inline_requests_in_one_stream() {
         let mut buf =
             BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nSET  a b\r\n\r\nPING\n*1\r\n$4\r\nPI"[..]);
-        assert_eq!(next_request(&mut buf), Ok(Some(request(&["GET", "k"]))));
-        assert_eq!(next_request(&mut buf), Ok(Some(request(&["SET", "a", "b"]))));
-        assert_eq!(next_request(&mut buf), Ok(Some(request(&["PING"]))));
-        assert_eq!(next_request(&mut buf), Ok(None), "half a frame waits");
+        assert_eq!(next_words(&mut buf), words(&["GET", "k"], true));
+        assert_eq!(next_words(&mut buf), words(&["SET", "a", "b"], false));
+        assert_eq!(next_words(&mut buf), words(&["PING"], false));
+        assert_eq!(next_words(&mut buf), None, "half a frame waits");
         buf.extend_from_slice(b"NG\r\n");
-        assert_eq!(next_request(&mut buf), Ok(Some(request(&["PING"]))));
+        assert_eq!(next_words(&mut buf), words(&["PING"], true));
+    }
+
+    #[test]
+    fn raw_bytes_are_the_request_as_sent() {
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..]);
+        let Ok(Some(Incoming::Request(_, Some(raw)))) = next_request(&mut buf) else {
+            panic!("a request with its bytes");
+        };
+        assert_eq!(raw, Bytes::from_static(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"));
+        let mut encoded = BytesMut::new();
+        encode_request(&[&b"GET"[..], b"k"], &mut encoded);
+        assert_eq!(encoded.freeze(), raw);
     }
 
     #[test]
     fn non_requests_are_answered_and_garbage_closes() {
         let mut buf = BytesMut::from(&b"*1\r\n:5\r\n*1\r\n$3\r\nfoo\r\n"[..]);
         assert!(matches!(next_request(&mut buf), Ok(Some(Incoming::Invalid(_)))));
-        assert_eq!(next_request(&mut buf), Ok(Some(request(&["foo"]))));
+        assert_eq!(next_words(&mut buf), words(&["foo"], true));
         let mut garbage = BytesMut::from(&b"*x\r\n"[..]);
         assert!(next_request(&mut garbage).is_err());
     }

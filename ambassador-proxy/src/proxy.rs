@@ -97,14 +97,16 @@ impl PoolRuntime {
     }
 
     /// Serves a request whose command routes to servers.
-    pub fn route(&self, command: &Command, args: Vec<Bytes>, client: u64) -> Pending {
+    /// `raw` is the request as the client sent it, forwarded unchanged when
+    /// one server gets it whole.
+    pub fn route(&self, command: &Command, args: Vec<Bytes>, raw: Option<Bytes>, client: u64) -> Pending {
         match command.route {
             Route::Single(at) => match self.server_for(&args[at]) {
-                Some(server) => Pending::Later(self.forward(server, client, &args)),
+                Some(server) => Pending::Later(self.forward(server, client, &args, raw)),
                 None => Pending::Ready(self.no_server()),
             },
-            Route::FanOut(how) => self.fan_out(how, args, client),
-            Route::Together(keys) => self.together(command.name, keys, args, client),
+            Route::FanOut(how) => self.fan_out(how, args, raw, client),
+            Route::Together(keys) => self.together(command.name, keys, args, raw, client),
             Route::Local | Route::Unsupported(_) => Pending::Ready(error_reply("not routed to servers")),
         }
     }
@@ -118,12 +120,13 @@ impl PoolRuntime {
     }
 
     /// Sends `args` to `server` over the connection this client uses.
-    fn forward(&self, server: usize, client: u64, args: &[Bytes]) -> ReplyFuture {
-        let mut request = BytesMut::new();
-        encode_request(args, &mut request);
-        let reply = self
-            .connection(server, client)
-            .send(request.freeze(), self.config.timeout);
+    fn forward(&self, server: usize, client: u64, args: &[Bytes], raw: Option<Bytes>) -> ReplyFuture {
+        let request = raw.unwrap_or_else(|| {
+            let mut request = BytesMut::new();
+            encode_request(args, &mut request);
+            request.freeze()
+        });
+        let reply = self.connection(server, client).send(request, self.config.timeout);
         let stats = self.stats.clone();
         Box::pin(async move {
             match reply.await {
@@ -142,7 +145,7 @@ impl PoolRuntime {
     }
 
     /// MGET, DEL, EXISTS, ...: each server gets its keys, the replies merge.
-    fn fan_out(&self, how: Merge, args: Vec<Bytes>, client: u64) -> Pending {
+    fn fan_out(&self, how: Merge, args: Vec<Bytes>, raw: Option<Bytes>, client: u64) -> Pending {
         let per_key = if how == Merge::Ok { 2 } else { 1 };
         if (args.len() - 1) % per_key != 0 {
             return Pending::Ready(wrong_arity(&args[0]));
@@ -157,7 +160,7 @@ impl PoolRuntime {
         }
         if by_server.len() == 1 {
             let server = *by_server.keys().next().expect("one server");
-            return Pending::Later(self.forward(server, client, &args));
+            return Pending::Later(self.forward(server, client, &args, raw));
         }
         self.stats.fragments.add(by_server.len() as u64);
         let shares: Vec<_> = by_server
@@ -188,7 +191,7 @@ impl PoolRuntime {
     }
 
     /// RENAME, SUNIONSTORE, EVAL, ...: whole to one server, if all keys hash there.
-    fn together(&self, name: &str, keys: Keys, args: Vec<Bytes>, client: u64) -> Pending {
+    fn together(&self, name: &str, keys: Keys, args: Vec<Bytes>, raw: Option<Bytes>, client: u64) -> Pending {
         let positions = match keys.positions(&args) {
             Ok(positions) => positions,
             Err(why) => {
@@ -205,7 +208,7 @@ impl PoolRuntime {
         };
         match servers[0] {
             Some(server) if servers.iter().all(|s| *s == Some(server)) => {
-                Pending::Later(self.forward(server, client, &args))
+                Pending::Later(self.forward(server, client, &args, raw))
             }
             Some(_) => Pending::Ready(error_reply(&format!(
                 "CROSSSLOT '{name}' needs its keys on one server, and they hash to different servers; \
