@@ -71,6 +71,10 @@ pub struct Cli {
     #[arg(short = 'p', long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
 
+    /// On SIGTERM or SIGINT, how long answering the requests in flight may take.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: std::time::Duration,
+
     /// nutcracker's buffer chunk size; accepted for compatibility, no effect.
     #[arg(short = 'm', long = "mbuf-size", value_name = "N")]
     pub mbuf_size: Option<u32>,

@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::FuturesOrdered;
 use futures_util::{FutureExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
 use tracing::debug;
 
 use crate::command::{lookup, Command, Route};
@@ -30,13 +31,19 @@ struct Session {
 }
 
 /// Serves one client, whose connection is split into `reader` and
-/// `writer` (TCP or unix socket), until it quits or disconnects.
+/// `writer` (TCP or unix socket), until it quits or disconnects, or until
+/// `stopping` turns true: then the requests already read are answered and
+/// the connection closes.
 ///
 /// One task does both directions: it reads requests while replies are
 /// outstanding, and writes each reply once it and all before it are known,
 /// every known reply in one write.
-pub async fn serve_client<R, W>(mut reader: R, mut writer: W, pool: Arc<PoolRuntime>)
-where
+pub async fn serve_client<R, W>(
+    mut reader: R,
+    mut writer: W,
+    pool: Arc<PoolRuntime>,
+    mut stopping: watch::Receiver<bool>,
+) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
@@ -51,7 +58,7 @@ where
     let mut in_flight: FuturesOrdered<ReplyFuture> = FuturesOrdered::new();
     // Set by QUIT, an unparsable stream or EOF: read no more, answer what
     // was asked, then close.
-    let mut closing = false;
+    let mut closing = *stopping.borrow();
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut out = Vec::with_capacity(16 * 1024);
     while !(closing && in_flight.is_empty()) {
@@ -68,6 +75,7 @@ where
                 }
                 out.clear();
             }
+            _ = stopping.changed(), if !closing => closing = true,
             read = reader.read_buf(&mut buf), if !closing && in_flight.len() < PENDING_REPLIES => {
                 match read {
                     Ok(0) => {

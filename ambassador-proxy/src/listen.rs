@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::watch;
 use tracing::warn;
 
 use crate::client::serve_client;
@@ -44,39 +45,54 @@ impl Listener {
         })
     }
 
-    /// Accepts clients forever, each served by a task of its own. A failed
-    /// accept (out of file descriptors, say) is logged and retried. Beyond
-    /// `client_connections` (when not 0), a new client is closed at once,
-    /// as twemproxy does.
-    pub async fn serve(self, pool: Arc<PoolRuntime>) {
+    /// Accepts clients until `stopping` turns true, each served by a task
+    /// of its own. A failed accept (out of file descriptors, say) is logged
+    /// and retried. Beyond `client_connections` (when not 0), a new client
+    /// is closed at once, as twemproxy does.
+    pub async fn serve(self, pool: Arc<PoolRuntime>, stopping: watch::Receiver<bool>) {
         let limit = u64::from(pool.config.client_connections);
         let full = || limit > 0 && pool.stats.client_connections.get() >= limit;
+        let mut stop = stopping.clone();
         loop {
-            let accepted = match &self {
-                Listener::Tcp(listener) => listener.accept().await.map(|(stream, _)| {
-                    if full() {
-                        pool.stats.client_err.incr();
-                        return;
-                    }
-                    let _ = stream.set_nodelay(true);
-                    let (reader, writer) = stream.into_split();
-                    tokio::spawn(serve_client(reader, writer, pool.clone()));
-                }),
-                Listener::Unix(listener) => listener.accept().await.map(|(stream, _)| {
-                    if full() {
-                        pool.stats.client_err.incr();
-                        return;
-                    }
-                    let (reader, writer) = stream.into_split();
-                    tokio::spawn(serve_client(reader, writer, pool.clone()));
-                }),
+            let accept = async {
+                match &self {
+                    Listener::Tcp(listener) => listener.accept().await.map(|(s, _)| Accepted::Tcp(s)),
+                    Listener::Unix(listener) => listener.accept().await.map(|(s, _)| Accepted::Unix(s)),
+                }
             };
+            let accepted = tokio::select! {
+                accepted = accept => accepted,
+                _ = stop.changed() => return,
+            };
+            let accepted = accepted.map(|stream| {
+                if full() {
+                    pool.stats.client_err.incr();
+                    return;
+                }
+                match stream {
+                    Accepted::Tcp(stream) => {
+                        let _ = stream.set_nodelay(true);
+                        let (reader, writer) = stream.into_split();
+                        tokio::spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
+                    }
+                    Accepted::Unix(stream) => {
+                        let (reader, writer) = stream.into_split();
+                        tokio::spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
+                    }
+                }
+            });
             if let Err(e) = accepted {
                 warn!(pool = %pool.config.name, error = %e, "accepting a client failed; retrying");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
+}
+
+/// A client connection just accepted.
+enum Accepted {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
 }
 
 /// A TCP listener with twemproxy's `backlog` and optional SO_REUSEPORT.

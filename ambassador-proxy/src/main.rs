@@ -80,7 +80,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     let stats_addr = format!("{}:{}", cli.stats_addr, cli.stats_port);
-    let outcome = runtime.block_on(serve(config, stats_addr));
+    let outcome = runtime.block_on(serve(config, stats_addr, cli.shutdown_timeout));
     if let Some(pid_file) = &cli.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }
@@ -88,8 +88,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 }
 
 /// Binds every pool's listener and the stats port, then serves until
-/// SIGTERM or SIGINT.
-async fn serve(config: Config, stats_addr: String) -> anyhow::Result<()> {
+/// SIGTERM or SIGINT; then stops accepting, answers the requests already
+/// read (for at most `shutdown_timeout`), and returns.
+async fn serve(
+    config: Config,
+    stats_addr: String,
+    shutdown_timeout: std::time::Duration,
+) -> anyhow::Result<()> {
     let mut listeners = Vec::new();
     for pool in config.pools {
         let listener = Listener::bind(&pool).await?;
@@ -103,15 +108,36 @@ async fn serve(config: Config, stats_addr: String) -> anyhow::Result<()> {
         listeners.iter().map(|(_, pool)| pool.stats.clone()).collect(),
     ));
     tokio::spawn(stats::serve(stats_listener, stats));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let pools: Vec<Arc<PoolRuntime>> = listeners.iter().map(|(_, pool)| pool.clone()).collect();
     for (listener, pool) in listeners {
-        tokio::spawn(listener.serve(pool));
+        tokio::spawn(listener.serve(pool, stopping.clone()));
     }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = terminate.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    tracing::info!("stopping");
+    tracing::info!(timeout = ?shutdown_timeout, "stopping: answering the requests in flight");
+    let _ = stop.send(true);
+    let open = || {
+        pools
+            .iter()
+            .map(|p| p.stats.client_connections.get())
+            .sum::<u64>()
+    };
+    let drained = tokio::time::timeout(shutdown_timeout, async {
+        while open() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            clients = open(),
+            "shutdown timeout reached; closing with replies outstanding"
+        );
+    }
     Ok(())
 }
 

@@ -434,3 +434,48 @@ fn connection_settings_are_applied() {
         again.stderr.text()
     );
 }
+
+#[test]
+fn sigterm_answers_the_requests_in_flight_then_exits_zero() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start(&[&backend], "");
+    let mut raw = proxy.raw();
+    raw.command(&[b"SET", b"k", b"v"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+
+    // A frozen server keeps the next request in flight.
+    testkit::signal(backend.process.pid(), testkit::Signal::STOP);
+    raw.command(&[b"GET", b"k"]);
+    let server = format!("127.0.0.1:{}", backend.port);
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    while proxy.stats()["pool"][&server]["out_queue"] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the GET never reached the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    testkit::signal(proxy.process.pid(), testkit::Signal::TERM);
+    // It stops accepting...
+    while std::net::TcpStream::connect(("127.0.0.1", proxy.port)).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still accepting after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // ...answers what is in flight, closes, and exits 0.
+    testkit::signal(backend.process.pid(), testkit::Signal::CONT);
+    assert_eq!(raw.text(), "$1\r\nv\r\n");
+    assert!(
+        raw.reply().is_none(),
+        "the connection closes after the last reply"
+    );
+    let finished = proxy.wait();
+    assert!(
+        finished.status.success(),
+        "{:?}: {}",
+        finished.status,
+        finished.stderr
+    );
+}

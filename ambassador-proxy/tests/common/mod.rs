@@ -46,12 +46,19 @@ impl Proxy {
         ]);
         let process = Process::spawn(command);
         wait_for_port(port, &process);
+        // The stats port is bound after the pools' listeners.
+        wait_for_port(stats_port, &process);
         Proxy {
             process,
             port,
             stats_port,
             dir,
         }
+    }
+
+    /// Waits for the proxy to exit by itself.
+    pub fn wait(self) -> Finished {
+        self.process.wait()
     }
 
     /// The configuration file it was started with.
