@@ -126,6 +126,7 @@ async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, stats: Arc
             Err(e) => {
                 warn!(server = %target.addr, error = %e, "server unreachable");
                 stats.server_err.incr();
+                stats.up.set(0);
                 // Everything already queued meets the same fate; later
                 // requests try again.
                 let mut next = Some(first);
@@ -139,6 +140,7 @@ async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, stats: Arc
         };
         debug!(server = %target.addr, "connected");
         stats.server_connections.incr();
+        stats.up.set(1);
         let (reader, writer) = stream.into_split();
         let (waiting_tx, waiting_rx) = mpsc::unbounded_channel();
         let read = tokio::spawn(read_replies(

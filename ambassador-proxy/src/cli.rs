@@ -71,6 +71,14 @@ pub struct Cli {
     #[arg(short = 'p', long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
 
+    /// Serve /metrics (Prometheus), /healthz and /readyz over HTTP here.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// How often every server is checked with a PING (for /readyz and server_up).
+    #[arg(long, default_value = "2s", value_name = "INTERVAL", value_parser = humantime::parse_duration)]
+    pub health_interval: std::time::Duration,
+
     /// On SIGTERM or SIGINT, how long answering the requests in flight may take.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: std::time::Duration,

@@ -136,6 +136,7 @@ impl Session {
                 String::from_utf8_lossy(&args[0])
             )));
         };
+        pool.count(command);
         if args.len() < command.min_args {
             return Pending::Ready(wrong_arity(&args[0]));
         }

@@ -198,6 +198,13 @@ static TABLE: LazyLock<HashMap<&'static str, Command>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The names of every command the proxy knows, sorted.
+pub fn names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = TABLE.keys().copied().collect();
+    names.sort_unstable();
+    names
+}
+
 /// The command named `name` (any case), if the proxy knows it.
 pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     let mut upper = [0u8; 24];

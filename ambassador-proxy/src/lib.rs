@@ -18,6 +18,7 @@ pub mod distribution;
 pub mod fanout;
 pub mod hash;
 pub mod listen;
+pub mod metrics;
 pub mod pool;
 pub mod protocol;
 pub mod proxy;

@@ -10,6 +10,7 @@ use clap::Parser;
 use ambassador_proxy::cli::Cli;
 use ambassador_proxy::config::{from_env, from_yaml, Config};
 use ambassador_proxy::listen::Listener;
+use ambassador_proxy::metrics;
 use ambassador_proxy::proxy::PoolRuntime;
 use ambassador_proxy::stats::{self, Stats};
 use sidecar_tail::cli::{exit_code, init_tracing_to, LogFormat};
@@ -80,21 +81,18 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     let stats_addr = format!("{}:{}", cli.stats_addr, cli.stats_port);
-    let outcome = runtime.block_on(serve(config, stats_addr, cli.shutdown_timeout));
+    let outcome = runtime.block_on(serve(config, stats_addr, cli));
     if let Some(pid_file) = &cli.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }
     outcome
 }
 
-/// Binds every pool's listener and the stats port, then serves until
-/// SIGTERM or SIGINT; then stops accepting, answers the requests already
-/// read (for at most `shutdown_timeout`), and returns.
-async fn serve(
-    config: Config,
-    stats_addr: String,
-    shutdown_timeout: std::time::Duration,
-) -> anyhow::Result<()> {
+/// Binds every pool's listener, the stats port and the metrics address,
+/// then serves until SIGTERM or SIGINT; then stops accepting, answers the
+/// requests already read (for at most `--shutdown-timeout`), and returns.
+async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<()> {
+    let shutdown_timeout = cli.shutdown_timeout;
     let mut listeners = Vec::new();
     for pool in config.pools {
         let listener = Listener::bind(&pool).await?;
@@ -107,9 +105,18 @@ async fn serve(
     let stats = Arc::new(Stats::new(
         listeners.iter().map(|(_, pool)| pool.stats.clone()).collect(),
     ));
+    if let Some(addr) = cli.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("metrics on {addr}"))?;
+        tokio::spawn(metrics::serve(listener, stats.clone()));
+    }
     tokio::spawn(stats::serve(stats_listener, stats));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let pools: Vec<Arc<PoolRuntime>> = listeners.iter().map(|(_, pool)| pool.clone()).collect();
+    for pool in &pools {
+        pool.check_health(cli.health_interval);
+    }
     for (listener, pool) in listeners {
         tokio::spawn(listener.serve(pool, stopping.clone()));
     }

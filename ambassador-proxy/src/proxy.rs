@@ -7,6 +7,7 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::join_all;
@@ -76,6 +77,10 @@ impl PoolRuntime {
         let stats = Arc::new(PoolStats {
             name: config.name.clone(),
             servers: server_stats,
+            commands: crate::command::names()
+                .into_iter()
+                .map(|name| (name, Default::default()))
+                .collect(),
             ..PoolStats::default()
         });
         if config.preconnect {
@@ -93,6 +98,45 @@ impl PoolRuntime {
             placement,
             backends,
             stats,
+        }
+    }
+
+    /// Checks every server every `interval` with a PING over its first
+    /// connection, so `/readyz` and the `up` gauge know which servers are
+    /// reachable before clients find out.
+    pub fn check_health(self: &Arc<Self>, interval: Duration) {
+        let pool = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ping = BytesMut::new();
+            encode_request(&[&b"PING"[..]], &mut ping);
+            let ping = ping.freeze();
+            loop {
+                let Some(pool) = pool.upgrade() else { return };
+                let checks: Vec<_> = pool
+                    .backends
+                    .iter()
+                    .zip(&pool.stats.servers)
+                    .map(|(connections, stats)| {
+                        let reply = connections[0].send(ping.clone(), Some(interval));
+                        let stats = stats.clone();
+                        async move { stats.up.set(u64::from(reply.await.is_ok())) }
+                    })
+                    .collect();
+                drop(pool);
+                join_all(checks).await;
+                tokio::time::sleep(interval).await;
+            }
+        });
+    }
+
+    /// Counts a request of `command` for `/metrics`.
+    pub fn count(&self, command: &Command) {
+        if let Ok(at) = self
+            .stats
+            .commands
+            .binary_search_by(|(name, _)| name.cmp(&command.name))
+        {
+            self.stats.commands[at].1.incr();
         }
     }
 

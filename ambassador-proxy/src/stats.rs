@@ -59,6 +59,9 @@ pub struct ServerStats {
     pub server_timedout: Counter,
     /// Open connections.
     pub server_connections: Counter,
+    /// 1 when the last attempt to reach the server (connect or health
+    /// check) succeeded, else 0. Not part of twemproxy's JSON.
+    pub up: Counter,
     /// When the server was last ejected, µs since the epoch (0: never).
     pub server_ejected_at: Counter,
     /// Requests sent.
@@ -98,6 +101,8 @@ pub struct PoolStats {
     pub fragments: Counter,
     /// Client connections accepted since start (summed into `total_connections`).
     pub accepted: Counter,
+    /// Requests per command, for `/metrics`: (upper-case name, count).
+    pub commands: Vec<(&'static str, Counter)>,
     /// Per server, in the pool's server order.
     pub servers: Vec<Arc<ServerStats>>,
 }

@@ -26,26 +26,33 @@ impl Proxy {
     /// Starts the proxy with one pool over `backends`; `settings` are extra
     /// YAML lines for the pool (indented two spaces).
     pub fn start(backends: &[&RedisServer], settings: &str) -> Proxy {
+        Proxy::start_with(backends, settings, &[])
+    }
+
+    /// [`Proxy::start`] with extra command-line arguments.
+    pub fn start_with(backends: &[&RedisServer], settings: &str, args: &[&str]) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut yaml = format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
-        for backend in backends {
-            yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
-        }
         let config = dir.path().join("proxy.yml");
-        std::fs::write(&config, yaml).unwrap();
         let stats_port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
-        command.args([
-            "-c",
-            config.to_str().unwrap(),
-            "-s",
-            &stats_port.to_string(),
-            "-a",
-            "127.0.0.1",
-        ]);
-        let process = Process::spawn(command);
-        wait_for_port(port, &process);
+        let (process, port) = start_listening(|port| {
+            let mut yaml =
+                format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
+            for backend in backends {
+                yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
+            }
+            std::fs::write(&config, yaml).unwrap();
+            let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
+            command.args([
+                "-c",
+                config.to_str().unwrap(),
+                "-s",
+                &stats_port.to_string(),
+                "-a",
+                "127.0.0.1",
+            ]);
+            command.args(args);
+            command
+        });
         // The stats port is bound after the pools' listeners.
         wait_for_port(stats_port, &process);
         Proxy {
