@@ -79,6 +79,15 @@ pub struct Cli {
     #[arg(long, default_value = "2s", value_name = "INTERVAL", value_parser = humantime::parse_duration)]
     pub health_interval: std::time::Duration,
 
+    /// Most arguments in one client request; more closes that client.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "N")]
+    pub max_request_args: usize,
+
+    /// Most bytes in one client request (at most Redis's 512 MiB); more
+    /// closes that client.
+    #[arg(long, default_value_t = 512 * 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=512 * 1024 * 1024))]
+    pub max_request_bytes: u64,
+
     /// On SIGTERM or SIGINT, how long answering the requests in flight may take.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: std::time::Duration,
@@ -89,6 +98,14 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The request limits for clients.
+    pub fn limits(&self) -> crate::protocol::Limits {
+        crate::protocol::Limits {
+            max_args: self.max_request_args,
+            max_bytes: self.max_request_bytes as usize,
+        }
+    }
+
     /// The tracing filter for `-v`.
     pub fn log_level(&self) -> &'static str {
         match self.verbosity {

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::command::{lookup, Command, Route};
-use crate::protocol::{bulk_reply, error_reply, next_request, ok_reply, Incoming};
+use crate::protocol::{bulk_reply, error_reply, next_request_within, ok_reply, Incoming};
 use crate::proxy::{wrong_arity, Pending, PoolRuntime, ReplyFuture};
 
 /// How many replies may be outstanding before reading pauses: a client that
@@ -107,7 +107,7 @@ impl Session {
         in_flight: &mut FuturesOrdered<ReplyFuture>,
     ) -> bool {
         loop {
-            let pending = match next_request(buf) {
+            let pending = match next_request_within(buf, &pool.limits) {
                 Ok(Some(Incoming::Request(args, raw))) => self.handle(args, raw, pool),
                 Ok(Some(Incoming::Invalid(why))) => {
                     Pending::Ready(error_reply(&format!("Protocol error: {why}")))

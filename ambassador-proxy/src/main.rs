@@ -97,7 +97,7 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
     for pool in config.pools {
         let listener = Listener::bind(&pool).await?;
         tracing::info!(pool = %pool.name, listen = %pool.listen, servers = pool.servers.len(), "serving");
-        listeners.push((listener, Arc::new(PoolRuntime::start(pool))));
+        listeners.push((listener, Arc::new(PoolRuntime::start(pool, cli.limits()))));
     }
     let stats_listener = tokio::net::TcpListener::bind(&stats_addr)
         .await

@@ -29,9 +29,78 @@ pub enum Incoming {
 #[error("Protocol error: {0}")]
 pub struct ProtocolError(pub String);
 
+/// How large a request a client may send. A request over a limit is an
+/// unparsable stream: the client gets an error and its connection closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most arguments in one request.
+    pub max_args: usize,
+    /// Most bytes in one request; Redis's own bulk limit is 512 MiB.
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_args: 1024 * 1024,
+            max_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// Checks what the incomplete request at the front of `buf` declares (its
+/// argument count and bulk lengths) against `limits`, before its bytes
+/// arrive and fill memory.
+fn check_declared(buf: &[u8], limits: &Limits) -> Result<(), ProtocolError> {
+    let line = |at: usize| -> Option<(i64, usize)> {
+        let end = at + memchr_crlf(&buf[at..])?;
+        let n = std::str::from_utf8(&buf[at + 1..end]).ok()?.parse().ok()?;
+        Some((n, end + 2))
+    };
+    let Some((count, mut at)) = line(0) else {
+        return Ok(());
+    };
+    if count > limits.max_args as i64 {
+        return Err(ProtocolError(format!(
+            "invalid multibulk length: {count} arguments, at most {}",
+            limits.max_args
+        )));
+    }
+    let mut total = 0i64;
+    for _ in 0..count {
+        if buf.get(at) != Some(&b'$') {
+            return Ok(());
+        }
+        let Some((len, next)) = line(at) else {
+            return Ok(());
+        };
+        total += len.max(0);
+        if total > limits.max_bytes as i64 {
+            return Err(ProtocolError(format!(
+                "invalid bulk length: request over {} bytes",
+                limits.max_bytes
+            )));
+        }
+        at = next + len.max(0) as usize + 2;
+        if at > buf.len() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn memchr_crlf(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(2).position(|w| w == b"\r\n")
+}
+
 /// Takes the next request off the front of `buf`; `Ok(None)` when more
 /// bytes are needed.
 pub fn next_request(buf: &mut BytesMut) -> Result<Option<Incoming>, ProtocolError> {
+    next_request_within(buf, &Limits::default())
+}
+
+/// [`next_request`], refusing requests over `limits`.
+pub fn next_request_within(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Incoming>, ProtocolError> {
     loop {
         let Some(&first) = buf.first() else {
             return Ok(None);
@@ -44,6 +113,7 @@ pub fn next_request(buf: &mut BytesMut) -> Result<Option<Incoming>, ProtocolErro
             }
         }
         let Some((frame, _, raw)) = decode_bytes_mut(buf).map_err(|e| ProtocolError(e.to_string()))? else {
+            check_declared(buf, limits)?;
             return Ok(None);
         };
         return Ok(Some(match frame {
@@ -223,6 +293,26 @@ mod tests {
         let mut encoded = BytesMut::new();
         encode_request(&[&b"GET"[..], b"k"], &mut encoded);
         assert_eq!(encoded.freeze(), raw);
+    }
+
+    #[test]
+    fn requests_over_the_limits_are_refused_before_they_arrive() {
+        let limits = Limits {
+            max_args: 3,
+            max_bytes: 100,
+        };
+        let mut many = BytesMut::from(&b"*4\r\n$3\r\nGET"[..]);
+        assert!(next_request_within(&mut many, &limits)
+            .unwrap_err()
+            .0
+            .contains("multibulk"));
+        let mut big = BytesMut::from(&b"*2\r\n$3\r\nSET\r\n$1000\r\nxx"[..]);
+        assert!(next_request_within(&mut big, &limits)
+            .unwrap_err()
+            .0
+            .contains("bulk length"));
+        let mut fine = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$2\r\nk"[..]);
+        assert_eq!(next_request_within(&mut fine, &limits), Ok(None));
     }
 
     #[test]

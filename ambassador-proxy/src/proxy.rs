@@ -17,7 +17,7 @@ use crate::command::{Command, Keys, Merge, Route};
 use crate::config::PoolConfig;
 use crate::fanout::{merge, Share};
 use crate::pool::Placement;
-use crate::protocol::{encode_request, error_reply};
+use crate::protocol::{encode_request, error_reply, Limits};
 use crate::stats::{PoolStats, ServerStats};
 
 /// A reply that will be known once a server answers.
@@ -42,11 +42,13 @@ pub struct PoolRuntime {
     backends: Vec<Vec<Backend>>,
     /// The pool's statistics.
     pub stats: Arc<PoolStats>,
+    /// How large a request clients may send.
+    pub limits: Limits,
 }
 
 impl PoolRuntime {
     /// Starts the connection tasks of every server (they connect on first use).
-    pub fn start(config: PoolConfig) -> PoolRuntime {
+    pub fn start(config: PoolConfig, limits: Limits) -> PoolRuntime {
         let placement = Placement::new(&config.servers, config.hash, config.hash_tag, config.distribution);
         let server_stats: Vec<Arc<ServerStats>> = config
             .servers
@@ -98,6 +100,7 @@ impl PoolRuntime {
             placement,
             backends,
             stats,
+            limits,
         }
     }
 

@@ -479,3 +479,39 @@ fn sigterm_answers_the_requests_in_flight_then_exits_zero() {
         finished.stderr
     );
 }
+
+#[test]
+fn a_request_over_the_limits_closes_that_client_only() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start_with(
+        &[&backend],
+        "",
+        &["--max-request-bytes", "1000", "--max-request-args", "10"],
+    );
+    let mut calm = proxy.raw();
+    calm.command(&[b"SET", b"k", b"v"]);
+    assert_eq!(calm.text(), "+OK\r\n");
+
+    let mut huge = proxy.raw();
+    huge.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$900000000\r\nxxxx");
+    assert!(huge.text().contains("invalid bulk length"));
+    assert!(huge.reply().is_none(), "the client is closed");
+
+    let mut many = proxy.raw();
+    many.send(b"*100\r\n$3\r\nDEL\r\n");
+    assert!(many.text().contains("invalid multibulk length"));
+    assert!(many.reply().is_none());
+
+    calm.command(&[b"GET", b"k"]);
+    assert_eq!(calm.text(), "$1\r\nv\r\n", "other clients go on");
+    let refused = run({
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
+        command.args(["--max-request-bytes", "600000000", "-t"]);
+        command
+    });
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "more than Redis's 512 MiB is refused"
+    );
+}
