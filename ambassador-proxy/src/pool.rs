@@ -143,6 +143,27 @@ mod tests {
     }
 
     #[test]
+    fn an_ejected_server_gets_no_keys_and_the_others_keep_theirs() {
+        let servers = vec![server("a", 1, None), server("b", 2, None), server("c", 3, None)];
+        let mut placement = Placement::new(&servers, HashFunction::Fnv1a64, None, Distribution::Ketama);
+        let keys: Vec<String> = (0..2000).map(|i| format!("{i}:key")).collect();
+        let before: Vec<Option<usize>> = keys
+            .iter()
+            .map(|k| placement.server_for(k.as_bytes(), |_| 0))
+            .collect();
+        placement.set_live(&[true, false, true]);
+        for (key, was) in keys.iter().zip(before) {
+            let now = placement.server_for(key.as_bytes(), |_| 0);
+            assert_ne!(now, Some(1), "{key} went to the ejected server");
+            if was != Some(1) {
+                assert_eq!(now, was, "{key} moved although its server is live");
+            }
+        }
+        placement.set_live(&[false, false, false]);
+        assert_eq!(placement.server_for(b"k", |_| 0), None);
+    }
+
+    #[test]
     fn hash_tag_picks_the_tagged_part() {
         let servers = vec![server("a", 1, None), server("b", 2, None)];
         let placement = Placement::new(

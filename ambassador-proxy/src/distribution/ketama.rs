@@ -45,16 +45,6 @@ impl Ketama {
             .or(self.points.first())
             .map(|&(_, index)| index)
     }
-
-    /// How many points the ring has.
-    pub fn len(&self) -> usize {
-        self.points.len()
-    }
-
-    /// Whether the ring has no points (no live server).
-    pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
-    }
 }
 
 /// twemproxy's `floorf((float)(pct * 160 / 4 * nlive + 1e-10)) * 4`, where the
