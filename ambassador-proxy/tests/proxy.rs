@@ -417,15 +417,7 @@ fn connection_settings_are_applied() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("again.yml");
     std::fs::write(&config, yaml).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
-    command.args([
-        "-c",
-        config.to_str().unwrap(),
-        "-s",
-        &testkit::free_port().to_string(),
-        "-a",
-        "127.0.0.1",
-    ]);
+    let command = common::started_with(&config, testkit::free_port());
     let mut again = testkit::Process::spawn(command);
     again.stderr.wait_for_text("serving");
     assert!(

@@ -41,15 +41,7 @@ impl Proxy {
                 yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
             }
             std::fs::write(&config, yaml).unwrap();
-            let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
-            command.args([
-                "-c",
-                config.to_str().unwrap(),
-                "-s",
-                &stats_port.to_string(),
-                "-a",
-                "127.0.0.1",
-            ]);
+            let mut command = started_with(&config, stats_port);
             command.args(args);
             command
         });
@@ -90,6 +82,21 @@ impl Proxy {
     pub fn client(&self) -> redis::Connection {
         connection(self.port)
     }
+}
+
+/// The proxy's command line for configuration file `config` and stats
+/// port `stats_port` on 127.0.0.1.
+pub fn started_with(config: &std::path::Path, stats_port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
+    command.args([
+        "-c",
+        config.to_str().unwrap(),
+        "-s",
+        &stats_port.to_string(),
+        "-a",
+        "127.0.0.1",
+    ]);
+    command
 }
 
 /// A redis-rs connection to 127.0.0.1:`port`.
