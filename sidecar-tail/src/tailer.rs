@@ -262,8 +262,11 @@ impl Tailer {
         let first_scan = start.is_some();
         let mut new_files: Vec<&Found> = scan.found.iter().filter(|f| by_id.contains_key(&f.id)).collect();
         // At start the user's order stands; later arrivals go oldest first.
+        // Files a checkpoint knows go before all others: they were being
+        // read before the restart, so their rest is older than any file
+        // that appeared since (timestamps can tie; this cannot).
         if !first_scan {
-            new_files.sort_by_key(|f| f.age_key());
+            new_files.sort_by_key(|f| (!self.resume.contains_key(&f.id), f.age_key()));
         }
         for found in new_files {
             let begin = match self.resume.remove(&found.id) {
