@@ -170,16 +170,27 @@ fn closed_stdout_ends_the_program_quietly() {
     let log = dir.path().join("app.log");
     let mut writer = LogWriter::create(&log);
     writer.line("first");
-    let (tail, pipe) = tail_with_pipe(&[path_arg(&log)]);
+    let (mut tail, pipe) = tail_with_pipe(&[path_arg(&log)]);
     let mut reader = BufReader::new(pipe);
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     assert_eq!(line, "first\n");
     drop(reader);
 
-    // The next lines find no reader: the write fails with EPIPE.
-    for n in 0..100 {
+    // The next lines find no reader: the write fails with EPIPE. Lines keep
+    // coming until then, as in a pod: a process that another test forked at
+    // the wrong moment can hold the pipe's read end until it execs, and a
+    // write in that window still succeeds.
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    let mut n = 0;
+    while !tail.has_exited() {
         writer.line(&format!("unread {n}"));
+        n += 1;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sidecar-tail never noticed the closed stdout"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let finished = tail.wait();
     assert!(finished.status.success(), "exit status {:?}", finished.status);
