@@ -13,7 +13,8 @@ use common::{numbered, path_arg, tail, LogWriter, Process};
 /// descriptor after each rename, as nginx does until it reopens its log.
 ///
 /// `may_rotate(lines_before_this_file)` gates each rename; the writer keeps
-/// writing while it says no. Returns the number of rotations.
+/// writing while it says no, up to three times `per_file` lines. Returns the
+/// number of rotations.
 fn write_with_rotation(
     log: &Path,
     total: usize,
@@ -29,7 +30,18 @@ fn write_with_rotation(
     while n <= total {
         writer.line(&n.to_string());
         n += 1;
-        if n - 1 - file_start >= per_file && may_rotate(file_start) {
+        let in_file = n - 1 - file_start;
+        // A file may grow to three times `per_file` while the rotation waits
+        // for `may_rotate`; then the writer waits too, so that a slow
+        // machine still sees many rotations.
+        if in_file >= 3 * per_file {
+            let deadline = std::time::Instant::now() + common::DEADLINE;
+            while !may_rotate(file_start) {
+                assert!(std::time::Instant::now() < deadline, "rotation never allowed");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        if in_file >= per_file && may_rotate(file_start) {
             rotations += 1;
             let mut old = writer.rename_to(&dir.join(format!("{name}.{rotations}")));
             for _ in 0..10 {
