@@ -12,9 +12,7 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
     let (day, _) = c.digits_between(1, 2)?;
     let separator = c.eat_any(b"/-")?;
     let month = c.month()?;
-    if !c.eat(separator) {
-        return None;
-    }
+    c.require(separator)?;
     let year = c.digits(4)? as i32;
     let format = match c.eat_any(b": ")? {
         b':' if separator == b'/' => Format::Clf,

@@ -8,24 +8,19 @@ use super::{time_of_day, Format, Parts, Read};
 /// `Wkd Mon D hh:mm:ss[.f][ AM|PM][ ZONE] YYYY`.
 pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
     let mut c = Cursor::new(line, pos);
-    if !c.weekday() || c.eat_spaces() == 0 {
-        return None;
-    }
+    c.weekday().then_some(())?;
+    c.spaces()?;
     let month = c.month()?;
     c.eat_spaces();
     let (day, _) = c.digits_between(1, 2)?;
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     let mut parts = Parts {
         month,
         day: day as u32,
         ..Parts::default()
     };
     time_of_day(&mut c, &mut parts, false)?;
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     parts.year = Some(c.digits(4)? as i32);
     c.at_boundary().then_some((parts, Format::Ctime, pos..c.pos()))
 }

@@ -49,6 +49,16 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Consumes `byte`, or fails: for `?` in a family's parser.
+    pub fn require(&mut self, byte: u8) -> Option<()> {
+        self.eat(byte).then_some(())
+    }
+
+    /// Consumes one or more spaces, or fails.
+    pub fn spaces(&mut self) -> Option<()> {
+        (self.eat_spaces() > 0).then_some(())
+    }
+
     /// Consumes the next byte if it is one of `set`, and returns it.
     pub fn eat_any(&mut self, set: &[u8]) -> Option<u8> {
         let byte = self.peek().filter(|b| set.contains(b))?;

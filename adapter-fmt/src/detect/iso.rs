@@ -13,9 +13,7 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
         return compact(line, pos, year);
     }
     let month = c.digits(2)?;
-    if !c.eat(b'-') {
-        return None;
-    }
+    c.require(b'-')?;
     let day = c.digits(2)?;
     let t_separated = c.eat_any(b"Tt").is_some();
     if !t_separated && !c.eat(b' ') {

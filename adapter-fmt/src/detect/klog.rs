@@ -12,9 +12,7 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
     let mut c = Cursor::new(line, 1);
     let month = c.digits(2)?;
     let day = c.digits(2)?;
-    if !c.eat(b' ') {
-        return None;
-    }
+    c.require(b' ')?;
     let (hour, minute, second) = c.clock(false)?;
     let (nanos, precision) = c.fraction().unwrap_or((0, 0));
     let parts = Parts {

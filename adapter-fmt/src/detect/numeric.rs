@@ -10,13 +10,9 @@ use crate::evidence::DateOrder;
 pub(super) fn parse_year_first(line: &[u8], pos: usize) -> Option<Read> {
     let mut c = Cursor::new(line, pos);
     let year = c.digits(4)? as i32;
-    if !c.eat(b'/') {
-        return None;
-    }
+    c.require(b'/')?;
     let (month, _) = c.digits_between(1, 2)?;
-    if !c.eat(b'/') {
-        return None;
-    }
+    c.require(b'/')?;
     let (day, _) = c.digits_between(1, 2)?;
     let mut parts = Parts {
         year: Some(year),
@@ -36,9 +32,7 @@ pub(super) fn parse_day_or_month_first(line: &[u8], pos: usize, ctx: &mut Contex
     let (first, _) = c.digits_between(1, 2)?;
     let separator = c.eat_any(b"/.-")?;
     let (second, _) = c.digits_between(1, 2)?;
-    if !c.eat(separator) {
-        return None;
-    }
+    c.require(separator)?;
     let (third, third_digits) = c.digits_between(2, 4)?;
     if third_digits == 3 {
         return None;

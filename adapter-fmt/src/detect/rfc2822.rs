@@ -12,9 +12,7 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
         return None;
     }
     c.eat(b',');
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     let (parts, end) = day_month_year_time(&mut c)?;
     Some((parts, Format::Rfc2822, pos..end))
 }
@@ -28,13 +26,9 @@ pub(super) fn parse_without_weekday(line: &[u8], pos: usize) -> Option<Read> {
 
 fn day_month_year_time(c: &mut Cursor<'_>) -> Option<(Parts, usize)> {
     let (day, _) = c.digits_between(1, 2)?;
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     let month = c.month()?;
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     let mut parts = Parts {
         month,
         day: day as u32,
@@ -46,9 +40,7 @@ fn day_month_year_time(c: &mut Cursor<'_>) -> Option<(Parts, usize)> {
         2 => expand_two_digit_year(year as u32, &mut parts),
         _ => return None,
     });
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     time_of_day(c, &mut parts, true)?;
     c.at_boundary().then_some((parts, c.pos()))
 }

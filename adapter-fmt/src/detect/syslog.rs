@@ -10,9 +10,7 @@ use super::{iso, time_of_day, Format, Parts, Read};
 pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
     let mut c = Cursor::new(line, pos);
     let month = c.month()?;
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     let (day, _) = c.digits_between(1, 2)?;
     let mut parts = Parts {
         month,
@@ -20,9 +18,7 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
         ..Parts::default()
     };
     let comma = c.eat(b',');
-    if c.eat_spaces() == 0 {
-        return None;
-    }
+    c.spaces()?;
     let with_year = {
         let mut probe = c;
         probe
@@ -51,9 +47,7 @@ pub(super) fn parse_with_priority(line: &[u8], pos: usize) -> Option<Read> {
     let mut c = Cursor::new(line, pos);
     c.eat(b'<');
     c.digits_between(1, 3)?;
-    if !c.eat(b'>') {
-        return None;
-    }
+    c.require(b'>')?;
     let mut version = c;
     if version.eat(b'1') && version.eat(b' ') {
         let (parts, _, stamp) = iso::parse(line, version.pos())?;
