@@ -8,7 +8,7 @@ through nutcracker and through ambassador-proxy, pipelined
 (-P 16 -c 50 -t set,get) and unpipelined (-c 50 -t set,get). Prints
 requests/s, p99 latency, peak RSS and the ratios to nutcracker.
 
-Run from the repository root:  python3 bench/ambassador_proxy.py [--requests 500000]
+Run from the repository root:  python3 bench/ambassador_proxy.py [--requests 500000] [--rounds 3] [--mode both]
 Needs: cargo, redis-server, redis-tools (redis-benchmark), nutcracker.
 """
 
@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,8 @@ def benchmark(port, requests, pipeline):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=500_000, help="requests per test (default 500000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds taking turns; medians reported (default 3)")
+    parser.add_argument("--mode", choices=["both", "pipelined", "unpipelined"], default="both")
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "ambassador-proxy"], cwd=ROOT, check=True)
 
@@ -114,26 +117,35 @@ def main():
 
             targets = [("redis (direct, one server)", redis_ports[0]), ("nutcracker 0.5.0", nut_port),
                        ("ambassador-proxy", amb_port)]
-            results = {}
-            cpu = {}
+            modes = [("pipelined -P 16 -c 50", 16, args.requests), ("unpipelined -c 50", 1, args.requests // 4)]
+            modes = [m for m in modes if args.mode in ("both", m[0].split()[0])]
+            runs, cpu_runs = {}, {}
             pids = {"nutcracker 0.5.0": nut.pid, "ambassador-proxy": amb.pid}
-            for mode, pipeline, requests in [("pipelined -P 16 -c 50", 16, args.requests),
-                                             ("unpipelined -c 50", 1, args.requests // 4)]:
-                for name, port in targets:
-                    before = cpu_seconds(pids[name]) if name in pids else 0
-                    results[(mode, name)] = benchmark(port, requests, pipeline)
-                    if name in pids:
-                        # CPU per 1000 requests (SET and GET runs together).
-                        cpu[(mode, name)] = (cpu_seconds(pids[name]) - before) / (2 * requests) * 1e6
+            # Rounds take turns so that a slow moment of the shared machine
+            # hits every target alike; medians are reported.
+            for _ in range(args.rounds):
+                for mode, pipeline, requests in modes:
+                    for name, port in targets:
+                        before = cpu_seconds(pids[name]) if name in pids else 0
+                        runs.setdefault((mode, name), []).append(benchmark(port, requests, pipeline))
+                        if name in pids:
+                            # CPU per 1000 requests (SET and GET runs together).
+                            used = (cpu_seconds(pids[name]) - before) / (2 * requests) * 1e6
+                            cpu_runs.setdefault((mode, name), []).append(used)
+            results = {key: {cmd: (statistics.median(r[cmd][0] for r in rows),
+                                   statistics.median(r[cmd][1] for r in rows)) for cmd in ("SET", "GET")}
+                       for key, rows in runs.items()}
+            cpu = {key: statistics.median(values) for key, values in cpu_runs.items()}
 
-            print("## redis-benchmark, SET and GET, 100000 random keys, 2 redis-servers behind each proxy")
+            print(f"## redis-benchmark, SET and GET, 100000 random keys, 2 redis-servers behind each proxy, "
+                  f"median of {args.rounds} rounds")
             print(f"{'mode':24} {'target':28} {'SET req/s':>11} {'p99 ms':>7} {'GET req/s':>11} {'p99 ms':>7}")
             for (mode, name), rows in results.items():
                 (set_rps, set_p99), (get_rps, get_p99) = rows["SET"], rows["GET"]
                 print(f"{mode:24} {name:28} {set_rps:11.0f} {set_p99:7.2f} {get_rps:11.0f} {get_p99:7.2f}")
             print("\n## ambassador-proxy / nutcracker (CPU: proxy CPU ms per 1000 requests)")
             print(f"{'mode':24} {'SET req/s':>10} {'GET req/s':>10} {'SET p99':>8} {'GET p99':>8} {'CPU ours':>9} {'CPU nut':>8}")
-            for mode in ("pipelined -P 16 -c 50", "unpipelined -c 50"):
+            for mode, _, _ in modes:
                 ours, theirs = results[(mode, "ambassador-proxy")], results[(mode, "nutcracker 0.5.0")]
                 print(f"{mode:24} {ours['SET'][0] / theirs['SET'][0]:9.2f}x {ours['GET'][0] / theirs['GET'][0]:9.2f}x "
                       f"{ours['SET'][1] / theirs['SET'][1]:7.2f}x {ours['GET'][1] / theirs['GET'][1]:7.2f}x "

@@ -77,6 +77,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             .with_context(|| format!("writing pid file {}", pid_file.display()))?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.worker_threads())
         .enable_all()
         .build()
         .context("starting the runtime")?;
