@@ -4,10 +4,16 @@
 //! in order.
 //!
 //! The connection is made on first use and after every failure: requests
-//! waiting on a connection that fails get an error; the next request
-//! connects again.
+//! waiting on a connection that fails get an error. After a failed connect
+//! the server gets a rest that doubles with each failure in a row (from
+//! 25 ms to 2 s): requests in that time fail at once instead of piling up
+//! behind a server that is down; the first request after it connects again.
+//! Failures and replies are reported to the pool's [`Health`], which ejects
+//! servers that keep failing.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,6 +24,7 @@ use tracing::{debug, warn};
 
 use std::sync::Arc;
 
+use crate::eject::Health;
 use crate::protocol::{encode_request, next_reply, Reply};
 use crate::stats::ServerStats;
 
@@ -71,17 +78,37 @@ struct Waiting {
 #[derive(Debug, Clone)]
 pub struct Backend {
     jobs: mpsc::UnboundedSender<Job>,
-    addr: String,
-    stats: Arc<ServerStats>,
+    reporter: Reporter,
+}
+
+/// Where a connection counts its traffic and reports its failures: the
+/// server's statistics and its entry in the pool's [`Health`].
+#[derive(Debug, Clone)]
+pub struct Reporter {
+    /// The server's statistics.
+    pub stats: Arc<ServerStats>,
+    /// The pool's ring and failure counts.
+    pub health: Arc<Health>,
+    /// The server's index in the pool.
+    pub server: usize,
+}
+
+impl Reporter {
+    fn failed(&self) {
+        self.health.failed(self.server);
+    }
+
+    fn answered(&self) {
+        self.health.answered(self.server);
+    }
 }
 
 impl Backend {
-    /// Starts the task that owns the connection to `target`, counting into `stats`.
-    pub fn spawn(target: Target, stats: Arc<ServerStats>) -> Backend {
+    /// Starts the task that owns the connection to `target`.
+    pub fn spawn(target: Target, reporter: Reporter) -> Backend {
         let (jobs, queue) = mpsc::unbounded_channel();
-        let addr = target.addr.clone();
-        tokio::spawn(run(target, queue, stats.clone()));
-        Backend { jobs, addr, stats }
+        tokio::spawn(run(target, queue, reporter.clone()));
+        Backend { jobs, reporter }
     }
 
     /// Sends `request` (an encoded command) now and returns the future of
@@ -93,44 +120,65 @@ impl Backend {
     ) -> impl std::future::Future<Output = Result<Reply, BackendError>> + Send + 'static {
         let (reply, waiting) = oneshot::channel();
         let bytes = request.len() as u64;
-        self.stats.requests.incr();
-        self.stats.request_bytes.add(bytes);
-        self.stats.in_queue.incr();
-        self.stats.in_queue_bytes.add(bytes);
+        let stats = &self.reporter.stats;
+        stats.requests.incr();
+        stats.request_bytes.add(bytes);
+        stats.in_queue.incr();
+        stats.in_queue_bytes.add(bytes);
         let sent = self.jobs.send(Job { request, reply }).is_ok();
-        let addr = self.addr.clone();
-        let stats = self.stats.clone();
+        let reporter = self.reporter.clone();
         async move {
+            let lost = || BackendError::Lost(reporter.stats.name.clone());
             if !sent {
-                return Err(BackendError::Lost(addr));
+                return Err(lost());
             }
             let outcome = match timeout {
                 Some(limit) => match tokio::time::timeout(limit, waiting).await {
                     Ok(outcome) => outcome,
                     Err(_) => {
-                        stats.server_timedout.incr();
-                        return Err(BackendError::TimedOut(addr));
+                        reporter.stats.server_timedout.incr();
+                        reporter.failed();
+                        return Err(BackendError::TimedOut(reporter.stats.name.clone()));
                     }
                 },
                 None => waiting.await,
             };
-            outcome.unwrap_or(Err(BackendError::Lost(addr)))
+            outcome.unwrap_or_else(|_| Err(lost()))
         }
     }
 }
 
-async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, stats: Arc<ServerStats>) {
+/// The rest after failed connects in a row: 25 ms, doubling, at most 2 s.
+fn backoff(failures_in_a_row: u32) -> Duration {
+    Duration::from_millis(25 << failures_in_a_row.min(7)).min(Duration::from_secs(2))
+}
+
+async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, reporter: Reporter) {
+    let stats = &reporter.stats;
+    let mut failures_in_a_row = 0;
     while let Some(first) = queue.recv().await {
         let stream = match connect(&target).await {
             Ok(stream) => stream,
             Err(e) => {
-                warn!(server = %target.addr, error = %e, "server unreachable");
+                let rest = backoff(failures_in_a_row);
+                failures_in_a_row += 1;
+                warn!(server = %target.addr, error = %e, retry_in = ?rest, "server unreachable");
                 stats.server_err.incr();
                 stats.up.set(0);
-                // Everything already queued meets the same fate; later
-                // requests try again.
+                reporter.failed();
+                // What is queued now, and what comes during the rest, fails
+                // at once; the first request after it tries again.
+                let until = Instant::now() + rest;
                 let mut next = Some(first);
-                while let Some(job) = next.take().or_else(|| queue.try_recv().ok()) {
+                loop {
+                    let job = match next.take() {
+                        Some(job) => job,
+                        None => match tokio::time::timeout_at(until, queue.recv()).await {
+                            Ok(Some(job)) => job,
+                            Ok(None) => return,
+                            Err(_) => break,
+                        },
+                    };
                     stats.in_queue.decr();
                     stats.in_queue_bytes.sub(job.request.len() as u64);
                     let _ = job.reply.send(Err(e.clone()));
@@ -138,18 +186,14 @@ async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, stats: Arc
                 continue;
             }
         };
+        failures_in_a_row = 0;
         debug!(server = %target.addr, "connected");
         stats.server_connections.incr();
         stats.up.set(1);
         let (reader, writer) = stream.into_split();
         let (waiting_tx, waiting_rx) = mpsc::unbounded_channel();
-        let read = tokio::spawn(read_replies(
-            reader,
-            waiting_rx,
-            target.addr.clone(),
-            stats.clone(),
-        ));
-        write_requests(writer, first, &mut queue, waiting_tx, &stats).await;
+        let read = tokio::spawn(read_replies(reader, waiting_rx, reporter.clone()));
+        write_requests(writer, first, &mut queue, waiting_tx, stats).await;
         // The writer stops when the connection fails (the reader dropped its
         // end) or when no one can send jobs any more.
         let _ = read.await;
@@ -217,11 +261,11 @@ async fn write_requests(
 async fn read_replies(
     mut reader: OwnedReadHalf,
     mut waiting: mpsc::UnboundedReceiver<Waiting>,
-    addr: String,
-    stats: Arc<ServerStats>,
+    reporter: Reporter,
 ) {
+    let stats = &reporter.stats;
     let mut buf = BytesMut::with_capacity(64 * 1024);
-    loop {
+    'reading: loop {
         match reader.read_buf(&mut buf).await {
             Ok(0) => {
                 stats.server_eof.incr();
@@ -233,10 +277,12 @@ async fn read_replies(
             }
             Ok(_) => {}
         }
+        let mut answered = false;
         loop {
             match next_reply(&mut buf) {
                 Ok(Some(reply)) => match waiting.recv().await {
                     Some(request) => {
+                        answered = true;
                         stats.out_queue.decr();
                         stats.out_queue_bytes.sub(request.bytes);
                         stats.responses.incr();
@@ -247,23 +293,22 @@ async fn read_replies(
                 },
                 Ok(None) => break,
                 Err(e) => {
-                    warn!(server = %addr, error = %e, "unparsable reply; dropping the connection");
+                    warn!(server = %stats.name, error = %e, "unparsable reply; dropping the connection");
                     stats.server_err.incr();
-                    fail_waiting(&mut waiting, &addr, &stats);
-                    return;
+                    break 'reading;
                 }
             }
         }
+        if answered {
+            reporter.answered();
+        }
     }
-    fail_waiting(&mut waiting, &addr, &stats);
-}
-
-fn fail_waiting(waiting: &mut mpsc::UnboundedReceiver<Waiting>, addr: &str, stats: &ServerStats) {
+    reporter.failed();
     waiting.close();
     while let Ok(request) = waiting.try_recv() {
         stats.out_queue.decr();
         stats.out_queue_bytes.sub(request.bytes);
-        let _ = request.slot.send(Err(BackendError::Lost(addr.to_owned())));
+        let _ = request.slot.send(Err(BackendError::Lost(stats.name.clone())));
     }
 }
 

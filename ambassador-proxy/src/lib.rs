@@ -6,6 +6,7 @@
 //! - [`config`]: twemproxy's YAML, the malexer image's environment, defaults.
 //! - [`hash`]: twemproxy's twelve hash functions, bit for bit.
 //! - [`distribution`]: ketama, modula and random over the live servers.
+//! - [`eject`]: servers leaving and rejoining the ring (`auto_eject_hosts`).
 //! - [`pool`]: a pool's servers in twemproxy's order, hash tags, and the
 //!   server a key goes to.
 
@@ -15,6 +16,7 @@ pub mod client;
 pub mod command;
 pub mod config;
 pub mod distribution;
+pub mod eject;
 pub mod fanout;
 pub mod hash;
 pub mod listen;

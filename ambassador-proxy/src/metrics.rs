@@ -15,7 +15,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::stats::Stats;
+use crate::stats::{ServerStats, Stats};
 
 /// Serves the endpoints on `listener` until the runtime stops.
 pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
@@ -72,91 +72,175 @@ fn unready_pools(stats: &Stats) -> Vec<String> {
         .collect()
 }
 
-/// The counters in Prometheus text format.
+/// The counters in Prometheus text format: each family's samples together
+/// under its HELP and TYPE lines, as the format requires.
 pub fn prometheus(stats: &Stats) -> String {
-    let mut out = String::new();
-    let mut family = |name: &str, kind: &str, help: &str| {
-        let _ = writeln!(
-            out,
-            "# HELP ambassador_{name} {help}\n# TYPE ambassador_{name} {kind}"
-        );
+    let mut out = Exposition(String::new());
+    let pools = || {
+        stats
+            .pools
+            .iter()
+            .map(|pool| (format!("pool=\"{}\"", escape(&pool.name)), pool))
     };
-    family("client_connections", "gauge", "Open client connections.");
-    family("commands_total", "counter", "Requests per command.");
-    family(
+    out.family(
+        "client_connections",
+        "gauge",
+        "Open client connections.",
+        pools().map(|(labels, pool)| (labels, pool.client_connections.get())),
+    );
+    out.family(
+        "commands_total",
+        "counter",
+        "Requests per command.",
+        pools().flat_map(|(labels, pool)| {
+            pool.commands
+                .iter()
+                .filter(|(_, count)| count.get() > 0)
+                .map(move |(command, count)| {
+                    (
+                        format!("{labels},command=\"{}\"", command.to_lowercase()),
+                        count.get(),
+                    )
+                })
+        }),
+    );
+    out.family(
         "forward_errors_total",
         "counter",
         "Requests answered with an error because a server failed them.",
+        pools().map(|(labels, pool)| (labels, pool.forward_error.get())),
     );
-    family(
-        "server_up",
-        "gauge",
-        "1 when the server was reachable at the last attempt.",
-    );
-    family("server_connections", "gauge", "Open server connections.");
-    family("server_requests_total", "counter", "Requests sent to the server.");
-    family(
-        "server_responses_total",
+    out.family(
+        "server_ejects_total",
         "counter",
-        "Replies received from the server.",
+        "Times a server was ejected from the ring (auto_eject_hosts).",
+        pools().map(|(labels, pool)| (labels, pool.server_ejects.get())),
     );
-    family(
-        "server_request_bytes_total",
-        "counter",
-        "Bytes of requests sent to the server.",
-    );
-    family(
-        "server_response_bytes_total",
-        "counter",
-        "Bytes of replies received from the server.",
-    );
-    family(
-        "server_errors_total",
-        "counter",
-        "Connection errors with the server.",
-    );
-    family(
-        "server_timeouts_total",
-        "counter",
-        "Requests to the server that timed out.",
-    );
-    for pool in &stats.pools {
-        let p = escape(&pool.name);
-        let _ = writeln!(
-            out,
-            "ambassador_client_connections{{pool=\"{p}\"}} {}",
-            pool.client_connections.get()
+    out.histogram(stats);
+    type Read = fn(&ServerStats) -> u64;
+    let per_server: [(&str, &str, &str, Read); 10] = [
+        (
+            "server_up",
+            "gauge",
+            "1 when the server was reachable at the last attempt.",
+            |s| s.up.get(),
+        ),
+        (
+            "server_ejected",
+            "gauge",
+            "1 while the server is ejected from the ring.",
+            |s| s.ejected.get(),
+        ),
+        ("server_connections", "gauge", "Open server connections.", |s| {
+            s.server_connections.get()
+        }),
+        (
+            "server_requests_total",
+            "counter",
+            "Requests sent to the server.",
+            |s| s.requests.get(),
+        ),
+        (
+            "server_responses_total",
+            "counter",
+            "Replies received from the server.",
+            |s| s.responses.get(),
+        ),
+        (
+            "server_request_bytes_total",
+            "counter",
+            "Bytes of requests sent to the server.",
+            |s| s.request_bytes.get(),
+        ),
+        (
+            "server_response_bytes_total",
+            "counter",
+            "Bytes of replies received from the server.",
+            |s| s.response_bytes.get(),
+        ),
+        (
+            "server_errors_total",
+            "counter",
+            "Connection errors with the server.",
+            |s| s.server_err.get(),
+        ),
+        (
+            "server_eof_total",
+            "counter",
+            "Connections the server closed.",
+            |s| s.server_eof.get(),
+        ),
+        (
+            "server_timeouts_total",
+            "counter",
+            "Requests to the server that timed out.",
+            |s| s.server_timedout.get(),
+        ),
+    ];
+    for (name, kind, help, read) in per_server {
+        out.family(
+            name,
+            kind,
+            help,
+            pools().flat_map(|(labels, pool)| {
+                pool.servers.iter().map(move |server| {
+                    (
+                        format!("{labels},server=\"{}\"", escape(&server.name)),
+                        read(server),
+                    )
+                })
+            }),
         );
+    }
+    out.0
+}
+
+struct Exposition(String);
+
+impl Exposition {
+    fn header(&mut self, name: &str, kind: &str, help: &str) {
         let _ = writeln!(
-            out,
-            "ambassador_forward_errors_total{{pool=\"{p}\"}} {}",
-            pool.forward_error.get()
+            self.0,
+            "# HELP ambassador_{name} {help}\n# TYPE ambassador_{name} {kind}"
         );
-        for (command, count) in pool.commands.iter().filter(|(_, count)| count.get() > 0) {
-            let _ = writeln!(
-                out,
-                "ambassador_commands_total{{pool=\"{p}\",command=\"{}\"}} {}",
-                command.to_lowercase(),
-                count.get()
-            );
-        }
-        for server in &pool.servers {
-            let labels = format!("pool=\"{p}\",server=\"{}\"", escape(&server.name));
-            for (name, value) in [
-                ("server_up", server.up.get()),
-                ("server_connections", server.server_connections.get()),
-                ("server_requests_total", server.requests.get()),
-                ("server_responses_total", server.responses.get()),
-                ("server_request_bytes_total", server.request_bytes.get()),
-                ("server_response_bytes_total", server.response_bytes.get()),
-                ("server_errors_total", server.server_err.get()),
-                ("server_timeouts_total", server.server_timedout.get()),
-            ] {
-                let _ = writeln!(out, "ambassador_{name}{{{labels}}} {value}");
-            }
+    }
+
+    fn family(&mut self, name: &str, kind: &str, help: &str, samples: impl Iterator<Item = (String, u64)>) {
+        self.header(name, kind, help);
+        for (labels, value) in samples {
+            let _ = writeln!(self.0, "ambassador_{name}{{{labels}}} {value}");
         }
     }
-    out
+
+    fn histogram(&mut self, stats: &Stats) {
+        let name = "request_duration_seconds";
+        self.header(
+            name,
+            "histogram",
+            "Time from a request's arrival to its reply, for requests that went to servers.",
+        );
+        for pool in &stats.pools {
+            let p = escape(&pool.name);
+            let (buckets, count, sum_micros) = pool.latency.snapshot();
+            for (bound, cumulative) in buckets {
+                let le = bound as f64 / 1e6;
+                let _ = writeln!(
+                    self.0,
+                    "ambassador_{name}_bucket{{pool=\"{p}\",le=\"{le}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                self.0,
+                "ambassador_{name}_bucket{{pool=\"{p}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(
+                self.0,
+                "ambassador_{name}_sum{{pool=\"{p}\"}} {}",
+                sum_micros as f64 / 1e6
+            );
+            let _ = writeln!(self.0, "ambassador_{name}_count{{pool=\"{p}\"}} {count}");
+        }
+    }
 }
 
 fn escape(label: &str) -> String {

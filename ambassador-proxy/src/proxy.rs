@@ -7,14 +7,15 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::join_all;
 
-use crate::backend::{Backend, Target};
+use crate::backend::{Backend, Reporter, Target};
 use crate::command::{Command, Keys, Merge, Route};
 use crate::config::PoolConfig;
+use crate::eject::{EjectPolicy, Health};
 use crate::fanout::{merge, Share};
 use crate::pool::Placement;
 use crate::protocol::{encode_request, error_reply, Limits};
@@ -37,7 +38,8 @@ pub enum Pending {
 pub struct PoolRuntime {
     /// The pool's configuration.
     pub config: PoolConfig,
-    placement: Placement,
+    /// The ring, rebuilt as servers are ejected and come back.
+    health: Arc<Health>,
     /// `server_connections` connections per server, in server order.
     backends: Vec<Vec<Backend>>,
     /// The pool's statistics.
@@ -50,41 +52,50 @@ impl PoolRuntime {
     /// Starts the connection tasks of every server (they connect on first use).
     pub fn start(config: PoolConfig, limits: Limits) -> PoolRuntime {
         let placement = Placement::new(&config.servers, config.hash, config.hash_tag, config.distribution);
-        let server_stats: Vec<Arc<ServerStats>> = config
-            .servers
-            .iter()
-            .map(|server| {
-                Arc::new(ServerStats {
-                    name: server.identity(),
-                    ..ServerStats::default()
-                })
-            })
-            .collect();
-        let backends: Vec<Vec<Backend>> = config
-            .servers
-            .iter()
-            .zip(&server_stats)
-            .map(|(server, stats)| {
-                let target = Target {
-                    addr: format!("{}:{}", server.host, server.port),
-                    auth: config.redis_auth.clone(),
-                    db: config.redis_db,
-                    keepalive: config.tcpkeepalive,
-                };
-                (0..config.server_connections)
-                    .map(|_| Backend::spawn(target.clone(), stats.clone()))
-                    .collect()
-            })
-            .collect();
         let stats = Arc::new(PoolStats {
             name: config.name.clone(),
-            servers: server_stats,
+            servers: config
+                .servers
+                .iter()
+                .map(|server| {
+                    Arc::new(ServerStats {
+                        name: server.identity(),
+                        ..ServerStats::default()
+                    })
+                })
+                .collect(),
             commands: crate::command::names()
                 .into_iter()
                 .map(|name| (name, Default::default()))
                 .collect(),
             ..PoolStats::default()
         });
+        let policy = config.auto_eject_hosts.then_some(EjectPolicy {
+            failure_limit: config.server_failure_limit,
+            retry_timeout: config.server_retry_timeout,
+        });
+        let health = Arc::new(Health::new(placement, policy, stats.clone()));
+        let backends: Vec<Vec<Backend>> = config
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(index, server)| {
+                let target = Target {
+                    addr: format!("{}:{}", server.host, server.port),
+                    auth: config.redis_auth.clone(),
+                    db: config.redis_db,
+                    keepalive: config.tcpkeepalive,
+                };
+                let reporter = Reporter {
+                    stats: stats.servers[index].clone(),
+                    health: health.clone(),
+                    server: index,
+                };
+                (0..config.server_connections)
+                    .map(|_| Backend::spawn(target.clone(), reporter.clone()))
+                    .collect()
+            })
+            .collect();
         if config.preconnect {
             // A PING on every connection makes it connect now; its reply
             // (or failure, logged by the connection) is not needed.
@@ -97,7 +108,7 @@ impl PoolRuntime {
         }
         PoolRuntime {
             config,
-            placement,
+            health,
             backends,
             stats,
             limits,
@@ -159,7 +170,7 @@ impl PoolRuntime {
     }
 
     fn server_for(&self, key: &[u8]) -> Option<usize> {
-        self.placement.server_for(key, random_below)
+        self.health.placement().server_for(key, random_below)
     }
 
     fn no_server(&self) -> Bytes {
@@ -173,16 +184,19 @@ impl PoolRuntime {
             encode_request(args, &mut request);
             request.freeze()
         });
+        let started = Instant::now();
         let reply = self.connection(server, client).send(request, self.config.timeout);
         let stats = self.stats.clone();
         Box::pin(async move {
-            match reply.await {
+            let reply = match reply.await {
                 Ok(reply) => reply.raw,
                 Err(e) => {
                     stats.forward_error.incr();
                     error_reply(&e.to_string())
                 }
-            }
+            };
+            stats.latency.record(started.elapsed());
+            reply
         })
     }
 
@@ -210,6 +224,7 @@ impl PoolRuntime {
             return Pending::Later(self.forward(server, client, &args, raw));
         }
         self.stats.fragments.add(by_server.len() as u64);
+        let started = Instant::now();
         let shares: Vec<_> = by_server
             .into_iter()
             .map(|(server, keys)| {
@@ -232,9 +247,12 @@ impl PoolRuntime {
                 }
             })
             .collect();
-        Pending::Later(Box::pin(
-            async move { merge(how, key_count, join_all(shares).await) },
-        ))
+        let stats = self.stats.clone();
+        Pending::Later(Box::pin(async move {
+            let reply = merge(how, key_count, join_all(shares).await);
+            stats.latency.record(started.elapsed());
+            reply
+        }))
     }
 
     /// RENAME, SUNIONSTORE, EVAL, ...: whole to one server, if all keys hash there.

@@ -46,6 +46,59 @@ impl Counter {
     }
 }
 
+/// How long requests took, in buckets of Prometheus's histogram.
+#[derive(Debug)]
+pub struct Histogram {
+    /// Requests that took at most `LATENCY_BOUNDS_MICROS[i]`, not cumulative.
+    buckets: [Counter; LATENCY_BOUNDS_MICROS.len()],
+    /// Requests slower than the last bound.
+    over: Counter,
+    sum_micros: Counter,
+}
+
+/// The upper bounds of [`Histogram`]'s buckets, µs: 100 µs to 5 s.
+pub const LATENCY_BOUNDS_MICROS: [u64; 15] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
+    2_500_000, 5_000_000,
+];
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            buckets: std::array::from_fn(|_| Counter::default()),
+            over: Counter::default(),
+            sum_micros: Counter::default(),
+        }
+    }
+}
+
+impl Histogram {
+    /// Counts one request that took `took`.
+    pub fn record(&self, took: std::time::Duration) {
+        let micros = took.as_micros() as u64;
+        self.sum_micros.add(micros);
+        match LATENCY_BOUNDS_MICROS.iter().position(|&bound| micros <= bound) {
+            Some(at) => self.buckets[at].incr(),
+            None => self.over.incr(),
+        }
+    }
+
+    /// Cumulative counts per bound (Prometheus's `le` buckets), then the
+    /// total count and the sum in µs.
+    pub fn snapshot(&self) -> (Vec<(u64, u64)>, u64, u64) {
+        let mut seen = 0;
+        let cumulative = LATENCY_BOUNDS_MICROS
+            .iter()
+            .zip(&self.buckets)
+            .map(|(&bound, count)| {
+                seen += count.get();
+                (bound, seen)
+            })
+            .collect();
+        (cumulative, seen + self.over.get(), self.sum_micros.get())
+    }
+}
+
 /// One server's statistics.
 #[derive(Debug, Default)]
 pub struct ServerStats {
@@ -62,6 +115,9 @@ pub struct ServerStats {
     /// 1 when the last attempt to reach the server (connect or health
     /// check) succeeded, else 0. Not part of twemproxy's JSON.
     pub up: Counter,
+    /// 1 while `auto_eject_hosts` keeps the server out of the ring, else 0.
+    /// Not part of twemproxy's JSON.
+    pub ejected: Counter,
     /// When the server was last ejected, µs since the epoch (0: never).
     pub server_ejected_at: Counter,
     /// Requests sent.
@@ -101,6 +157,9 @@ pub struct PoolStats {
     pub fragments: Counter,
     /// Client connections accepted since start (summed into `total_connections`).
     pub accepted: Counter,
+    /// Time from a request's arrival to its reply, for requests that
+    /// went to servers (`/metrics`).
+    pub latency: Histogram,
     /// Requests per command, for `/metrics`: (upper-case name, count).
     pub commands: Vec<(&'static str, Counter)>,
     /// Per server, in the pool's server order.

@@ -67,6 +67,9 @@ fn metrics_health_and_readiness() {
         "ambassador_client_connections{pool=\"pool\"} 1".to_owned(),
         format!("ambassador_server_up{{{server}}} 1"),
         format!("ambassador_server_connections{{{server}}} 1"),
+        format!("ambassador_server_ejected{{{server}}} 0"),
+        "ambassador_request_duration_seconds_count{pool=\"pool\"} 4".to_owned(),
+        "ambassador_request_duration_seconds_bucket{pool=\"pool\",le=\"+Inf\"} 4".to_owned(),
     ] {
         assert!(
             metrics.lines().any(|l| l == line),
@@ -74,6 +77,27 @@ fn metrics_health_and_readiness() {
         );
     }
     assert!(metrics.contains("# TYPE ambassador_server_requests_total counter"));
+    assert!(metrics.contains("# TYPE ambassador_request_duration_seconds histogram"));
+    // The text format wants each family's samples together.
+    let mut families: Vec<&str> = metrics
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| line.split(['{', ' ']).next().unwrap_or(line))
+        .map(|name| {
+            name.trim_end_matches("_bucket")
+                .trim_end_matches("_sum")
+                .trim_end_matches("_count")
+        })
+        .collect();
+    families.dedup();
+    let mut unique = families.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        families.len(),
+        unique.len(),
+        "a family's samples are split: {families:?}"
+    );
     assert_eq!(get(metrics_port, "/nothing").0, 404);
 
     // The only server goes away: not ready any more, still healthy.

@@ -3,15 +3,13 @@
 //! key must sit where our placement says, for every kind of configuration.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::Command;
 
 use ambassador_proxy::config::from_yaml;
 use ambassador_proxy::distribution::Distribution;
 use ambassador_proxy::hash::HashFunction;
 use ambassador_proxy::pool::{Placement, ServerSpec};
-use testkit::{free_port, start_listening, Process, RedisServer};
+mod common;
+use common::{connection, set_all_through, Nutcracker, RedisServer};
 
 /// One configuration to compare.
 struct Variant {
@@ -48,82 +46,28 @@ fn keys() -> Vec<Vec<u8>> {
     keys
 }
 
-fn connection(port: u16) -> redis::Connection {
-    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .and_then(|c| c.get_connection())
-        .unwrap_or_else(|e| panic!("connect to port {port}: {e}"))
-}
-
-/// SETs every key through the proxy at `port` in one pipeline, on a raw
-/// connection: client libraries greet with `CLIENT SETINFO`, which
-/// nutcracker answers by closing the connection.
-fn set_all_through(port: u16, keys: &[Vec<u8>]) {
-    let mut request = Vec::new();
-    for key in keys {
-        request.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n", key.len()).as_bytes());
-        request.extend_from_slice(key);
-        request.extend_from_slice(b"\r\n$1\r\nv\r\n");
-    }
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let writer = {
-        let mut stream = stream.try_clone().unwrap();
-        std::thread::spawn(move || stream.write_all(&request).unwrap())
-    };
-    let mut replies = vec![0u8; keys.len() * 5];
-    stream.read_exact(&mut replies).unwrap();
-    writer.join().unwrap();
-    assert!(
-        replies.chunks(5).all(|r| r == b"+OK\r\n"),
-        "a SET failed: {}",
-        String::from_utf8_lossy(&replies)
+/// nutcracker's configuration for `variant` over `servers`, listening on `port`.
+fn yaml(variant: &Variant, servers: &[ServerSpec], port: u16) -> String {
+    let mut yaml = format!(
+        "pool:\n  listen: 127.0.0.1:{port}\n  hash: {}\n  distribution: {}\n  redis: true\n  auto_eject_hosts: false\n",
+        variant.hash, variant.distribution
     );
-}
-
-/// Starts nutcracker with a one-pool configuration; returns it, its port
-/// and the configuration's text.
-fn nutcracker(dir: &std::path::Path, variant: &Variant, servers: &[ServerSpec]) -> (Process, u16, String) {
-    let config = dir.join("nutcracker.yml");
-    let yaml_for = |port: u16| {
-        let mut yaml = format!(
-            "pool:\n  listen: 127.0.0.1:{port}\n  hash: {}\n  distribution: {}\n  redis: true\n  auto_eject_hosts: false\n",
-            variant.hash, variant.distribution
-        );
-        if let Some(tag) = variant.hash_tag {
-            yaml.push_str(&format!("  hash_tag: \"{tag}\"\n"));
-        }
-        yaml.push_str("  servers:\n");
-        for server in servers {
-            let name = server
-                .name
-                .as_deref()
-                .map(|n| format!(" {n}"))
-                .unwrap_or_default();
-            yaml.push_str(&format!(
-                "   - {}:{}:{}{name}\n",
-                server.host, server.port, server.weight
-            ));
-        }
-        yaml
-    };
-    let (process, port) = start_listening(|port| {
-        std::fs::write(&config, yaml_for(port)).unwrap();
-        let mut command = Command::new("nutcracker");
-        let stats_port = free_port().to_string();
-        command.args([
-            "-c",
-            config.to_str().unwrap(),
-            "-s",
-            &stats_port,
-            "-a",
-            "127.0.0.1",
-            "-v",
-            "1",
-        ]);
-        command.args(["-p", dir.join("nutcracker.pid").to_str().unwrap()]);
-        command.args(["-o", dir.join("nutcracker.log").to_str().unwrap()]);
-        command
-    });
-    (process, port, yaml_for(port))
+    if let Some(tag) = variant.hash_tag {
+        yaml.push_str(&format!("  hash_tag: \"{tag}\"\n"));
+    }
+    yaml.push_str("  servers:\n");
+    for server in servers {
+        let name = server
+            .name
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        yaml.push_str(&format!(
+            "   - {}:{}:{}{name}\n",
+            server.host, server.port, server.weight
+        ));
+    }
+    yaml
 }
 
 #[test]
@@ -205,8 +149,8 @@ fn every_key_lands_where_nutcracker_puts_it() {
                 .exec(&mut connection(backend.port))
                 .unwrap();
         }
-        let (_nutcracker, port, yaml) = nutcracker(dir.path(), variant, &servers);
-        set_all_through(port, &keys);
+        let nutcracker = Nutcracker::start(dir.path(), |port| yaml(variant, &servers, port));
+        set_all_through(nutcracker.port, &keys);
 
         let mut actual: HashMap<Vec<u8>, u16> = HashMap::new();
         for backend in &backends[..variant.servers] {
@@ -219,7 +163,10 @@ fn every_key_lands_where_nutcracker_puts_it() {
         assert_eq!(actual.len(), keys.len(), "{}: nutcracker lost keys", variant.what);
 
         // The same file, read by our configuration parser.
-        let pool = from_yaml(&yaml, "nutcracker.yml").unwrap().pools.remove(0);
+        let pool = from_yaml(&nutcracker.yaml, "nutcracker.yml")
+            .unwrap()
+            .pools
+            .remove(0);
         let placement = Placement::new(&pool.servers, pool.hash, pool.hash_tag, pool.distribution);
         let wrong = keys
             .iter()

@@ -356,6 +356,29 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Starts `redis-server` again on `port`, where an earlier one ran
+    /// (tests of a server that comes back). The port was just freed, so
+    /// nothing else is expected to take it.
+    pub fn start_on(port: u16) -> RedisServer {
+        let mut command = Command::new("redis-server");
+        let port_text = port.to_string();
+        command.args([
+            "--port",
+            &port_text,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
+        let process = Process::spawn(command);
+        wait_for_port(port, &process);
+        RedisServer { process, port }
+    }
+}
+
 /// Starts the server that `command_for(port)` runs, on a free port, and
 /// waits until it listens there. A free port can be taken by another test
 /// between choosing and binding it; then the server exits, and it is

@@ -67,10 +67,7 @@ impl Proxy {
 
     /// The stats port's JSON document.
     pub fn stats(&self) -> serde_json::Value {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.stats_port)).unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("stats are not JSON ({e}): {text}"))
+        stats_at(self.stats_port)
     }
 
     /// A raw connection to the proxy.
@@ -97,6 +94,75 @@ pub fn started_with(config: &std::path::Path, stats_port: u16) -> Command {
         "127.0.0.1",
     ]);
     command
+}
+
+/// Debian's `nutcracker` (twemproxy 0.5.0), the reference.
+pub struct Nutcracker {
+    /// The process.
+    pub process: Process,
+    /// Its listen port on 127.0.0.1.
+    pub port: u16,
+    /// Its stats port on 127.0.0.1.
+    pub stats_port: u16,
+    /// The configuration it runs, as written.
+    pub yaml: String,
+}
+
+impl Nutcracker {
+    /// Starts nutcracker in `dir` with the configuration `yaml_for(listen port)`.
+    pub fn start(dir: &std::path::Path, yaml_for: impl Fn(u16) -> String) -> Nutcracker {
+        let config = dir.join("nutcracker.yml");
+        let stats_port = free_port();
+        let (process, port) = start_listening(|port| {
+            std::fs::write(&config, yaml_for(port)).unwrap();
+            let mut command = Command::new("nutcracker");
+            command.args(["-c", path_arg(&config), "-s", &stats_port.to_string()]);
+            command.args(["-a", "127.0.0.1", "-v", "1"]);
+            command.args(["-p", path_arg(&dir.join("nutcracker.pid"))]);
+            command.args(["-o", path_arg(&dir.join("nutcracker.log"))]);
+            command
+        });
+        wait_for_port(stats_port, &process);
+        Nutcracker {
+            process,
+            port,
+            stats_port,
+            yaml: yaml_for(port),
+        }
+    }
+}
+
+/// The JSON document that the stats port `port` (ours or nutcracker's) sends.
+pub fn stats_at(port: u16) -> serde_json::Value {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("stats are not JSON ({e}): {text}"))
+}
+
+/// SETs every key through the proxy at `port` in one pipeline, on a raw
+/// connection: client libraries greet with `CLIENT SETINFO`, which
+/// nutcracker answers by closing the connection.
+pub fn set_all_through(port: u16, keys: &[Vec<u8>]) {
+    let mut request = Vec::new();
+    for key in keys {
+        request.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n", key.len()).as_bytes());
+        request.extend_from_slice(key);
+        request.extend_from_slice(b"\r\n$1\r\nv\r\n");
+    }
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        std::thread::spawn(move || stream.write_all(&request).unwrap())
+    };
+    let mut replies = vec![0u8; keys.len() * 5];
+    stream.read_exact(&mut replies).unwrap();
+    writer.join().unwrap();
+    assert!(
+        replies.chunks(5).all(|r| r == b"+OK\r\n"),
+        "a SET failed: {}",
+        String::from_utf8_lossy(&replies)
+    );
 }
 
 /// A redis-rs connection to 127.0.0.1:`port`.
