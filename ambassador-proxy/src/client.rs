@@ -16,6 +16,7 @@ use tracing::debug;
 use crate::command::{lookup, Command, Route};
 use crate::protocol::{bulk_reply, error_reply, next_request_within, ok_reply, Incoming};
 use crate::proxy::{wrong_arity, Pending, PoolRuntime, ReplyFuture};
+use crate::reload::PoolSlot;
 
 /// How many replies may be outstanding before reading pauses: a client that
 /// sends without reading is held back here, not buffered without end.
@@ -41,18 +42,19 @@ struct Session {
 pub async fn serve_client<R, W>(
     mut reader: R,
     mut writer: W,
-    pool: Arc<PoolRuntime>,
+    pool: Arc<PoolSlot>,
     mut stopping: watch::Receiver<bool>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let stats = pool.stats.clone();
+    // The statistics outlive reloads; the runtime is looked up at each read.
+    let stats = pool.load().stats.clone();
     stats.accepted.incr();
     stats.client_connections.incr();
     let mut session = Session {
         id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
-        authenticated: pool.config.redis_auth.is_none(),
+        authenticated: pool.load().config.redis_auth.is_none(),
         name: None,
     };
     let mut in_flight: FuturesOrdered<ReplyFuture> = FuturesOrdered::new();
@@ -86,7 +88,7 @@ pub async fn serve_client<R, W>(
                         stats.client_err.incr();
                         break;
                     }
-                    Ok(_) => closing = session.take_requests(&mut buf, &pool, &mut in_flight),
+                    Ok(_) => closing = session.take_requests(&mut buf, &pool.load(), &mut in_flight),
                 }
             }
         }

@@ -18,7 +18,7 @@ use arc_swap::{ArcSwap, Guard};
 use tracing::warn;
 
 use crate::pool::Placement;
-use crate::stats::PoolStats;
+use crate::stats::{PoolStats, ServerStats};
 
 /// When servers are ejected and for how long.
 #[derive(Debug, Clone, Copy)]
@@ -43,21 +43,29 @@ pub struct Health {
     next_rebuild: AtomicU64,
     epoch: Instant,
     stats: Arc<PoolStats>,
+    servers: Vec<Arc<ServerStats>>,
 }
 
 impl Health {
-    /// Every server in the ring; `policy` is `None` when `auto_eject_hosts` is off.
-    pub fn new(placement: Placement, policy: Option<EjectPolicy>, stats: Arc<PoolStats>) -> Health {
-        let servers = stats.servers.len();
+    /// Every server in the ring; `policy` is `None` when `auto_eject_hosts`
+    /// is off; `servers` are the statistics of the placement's servers.
+    pub fn new(
+        placement: Placement,
+        policy: Option<EjectPolicy>,
+        stats: Arc<PoolStats>,
+        servers: Vec<Arc<ServerStats>>,
+    ) -> Health {
+        let count = servers.len();
         Health {
             policy,
             current: ArcSwap::from_pointee(placement.clone()),
             all: placement,
-            failures: (0..servers).map(|_| AtomicU32::new(0)).collect(),
-            retry_at: Mutex::new(vec![None; servers]),
+            failures: (0..count).map(|_| AtomicU32::new(0)).collect(),
+            retry_at: Mutex::new(vec![None; count]),
             next_rebuild: AtomicU64::new(0),
             epoch: Instant::now(),
             stats,
+            servers,
         }
     }
 
@@ -94,7 +102,7 @@ impl Health {
             }
             retry_at[server] = Some(now + policy.retry_timeout);
         }
-        let stats = &self.stats.servers[server];
+        let stats = &self.servers[server];
         warn!(server = %stats.name, retry_in = ?policy.retry_timeout, "server ejected from the ring");
         self.stats.server_ejects.incr();
         stats.server_ejected_at.set(unix_micros());
@@ -124,7 +132,7 @@ impl Health {
             .min()
             .map_or(0, |&at| self.micros(at).max(1));
         self.next_rebuild.store(next, Ordering::Release);
-        for (stats, live) in self.stats.servers.iter().zip(&live) {
+        for (stats, live) in self.servers.iter().zip(&live) {
             stats.ejected.set(u64::from(!live));
         }
     }
@@ -151,7 +159,6 @@ mod tests {
     use crate::distribution::Distribution;
     use crate::hash::HashFunction;
     use crate::pool::ServerSpec;
-    use crate::stats::ServerStats;
 
     fn health(limit: u32, retry: Duration) -> Health {
         let servers: Vec<ServerSpec> = (1..=3)
@@ -163,15 +170,13 @@ mod tests {
             })
             .collect();
         let placement = Placement::new(&servers, HashFunction::Fnv1a64, None, Distribution::Ketama);
-        let stats = Arc::new(PoolStats {
-            servers: (0..3).map(|_| Arc::new(ServerStats::default())).collect(),
-            ..PoolStats::default()
-        });
+        let stats = Arc::new(PoolStats::default());
+        let servers = (0..3).map(|_| Arc::new(ServerStats::default())).collect();
         let policy = EjectPolicy {
             failure_limit: limit,
             retry_timeout: retry,
         };
-        Health::new(placement, Some(policy), stats)
+        Health::new(placement, Some(policy), stats, servers)
     }
 
     fn servers_used(health: &Health) -> std::collections::BTreeSet<usize> {

@@ -24,4 +24,5 @@ pub mod metrics;
 pub mod pool;
 pub mod protocol;
 pub mod proxy;
+pub mod reload;
 pub mod stats;

@@ -9,7 +9,7 @@ use tracing::warn;
 
 use crate::client::serve_client;
 use crate::config::{ListenAddr, PoolConfig};
-use crate::proxy::PoolRuntime;
+use crate::reload::PoolSlot;
 
 /// A bound listen socket.
 pub enum Listener {
@@ -49,9 +49,12 @@ impl Listener {
     /// of its own. A failed accept (out of file descriptors, say) is logged
     /// and retried. Beyond `client_connections` (when not 0), a new client
     /// is closed at once, as twemproxy does.
-    pub async fn serve(self, pool: Arc<PoolRuntime>, stopping: watch::Receiver<bool>) {
-        let limit = u64::from(pool.config.client_connections);
-        let full = || limit > 0 && pool.stats.client_connections.get() >= limit;
+    pub async fn serve(self, pool: Arc<PoolSlot>, stopping: watch::Receiver<bool>) {
+        let full = || {
+            let runtime = pool.load();
+            let limit = u64::from(runtime.config.client_connections);
+            limit > 0 && runtime.stats.client_connections.get() >= limit
+        };
         let mut stop = stopping.clone();
         loop {
             let accept = async {
@@ -66,7 +69,7 @@ impl Listener {
             };
             let accepted = accepted.map(|stream| {
                 if full() {
-                    pool.stats.client_err.incr();
+                    pool.load().stats.client_err.incr();
                     return;
                 }
                 match stream {
@@ -82,7 +85,7 @@ impl Listener {
                 }
             });
             if let Err(e) = accepted {
-                warn!(pool = %pool.config.name, error = %e, "accepting a client failed; retrying");
+                warn!(pool = %pool.load().config.name, error = %e, "accepting a client failed; retrying");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }

@@ -8,11 +8,12 @@ use anyhow::Context;
 use clap::Parser;
 
 use ambassador_proxy::cli::Cli;
-use ambassador_proxy::config::{from_env, from_yaml, Config};
+use ambassador_proxy::config::{from_env, Config};
 use ambassador_proxy::listen::Listener;
 use ambassador_proxy::metrics;
 use ambassador_proxy::proxy::PoolRuntime;
-use ambassador_proxy::stats::{self, Stats};
+use ambassador_proxy::reload::{PoolSlot, Reloader};
+use ambassador_proxy::stats::{self, PoolStats, Stats};
 use sidecar_tail::cli::{exit_code, init_tracing_to, LogFormat};
 
 fn main() -> ExitCode {
@@ -61,8 +62,7 @@ fn test_conf(cli: &Cli) -> ExitCode {
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     if let Some(path) = &cli.conf_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        return Ok(from_yaml(&text, &path.display().to_string())?);
+        return Ok(Config::from_file(path)?);
     }
     Ok(from_env(|name| std::env::var(name).ok())?.unwrap_or_else(Config::default_single))
 }
@@ -95,31 +95,54 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<()> {
     let shutdown_timeout = cli.shutdown_timeout;
     let mut listeners = Vec::new();
-    for pool in config.pools {
-        let listener = Listener::bind(&pool).await?;
+    for pool in &config.pools {
+        let listener = Listener::bind(pool).await?;
         tracing::info!(pool = %pool.name, listen = %pool.listen, servers = pool.servers.len(), "serving");
-        listeners.push((listener, Arc::new(PoolRuntime::start(pool, cli.limits()))));
+        let stats = Arc::new(PoolStats::new(&pool.name));
+        let runtime = Arc::new(PoolRuntime::start(pool.clone(), cli.limits(), stats));
+        runtime.check_health(cli.health_interval);
+        listeners.push((listener, Arc::new(PoolSlot::from(runtime))));
     }
-    let stats_listener = tokio::net::TcpListener::bind(&stats_addr)
-        .await
-        .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
     let stats = Arc::new(Stats::new(
-        listeners.iter().map(|(_, pool)| pool.stats.clone()).collect(),
+        listeners
+            .iter()
+            .map(|(_, slot)| slot.load().stats.clone())
+            .collect(),
     ));
+    // Before the stats port opens, so that whoever waits for it (tests,
+    // probes) knows that changes to the file from then on are seen.
+    if let Some(path) = &cli.conf_file {
+        let slots = listeners.iter().map(|(_, slot)| slot.clone()).collect();
+        Reloader::new(
+            path.clone(),
+            config,
+            slots,
+            cli.limits(),
+            cli.health_interval,
+            stats.clone(),
+        )
+        .start();
+    } else if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        // SIGHUP would otherwise end the process.
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                tracing::warn!("SIGHUP: nothing to reload, the configuration comes from the environment");
+            }
+        });
+    }
     if let Some(addr) = cli.metrics_addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("metrics on {addr}"))?;
         tokio::spawn(metrics::serve(listener, stats.clone()));
     }
-    tokio::spawn(stats::serve(stats_listener, stats));
+    let stats_listener = tokio::net::TcpListener::bind(&stats_addr)
+        .await
+        .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
+    tokio::spawn(stats::serve(stats_listener, stats.clone()));
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let pools: Vec<Arc<PoolRuntime>> = listeners.iter().map(|(_, pool)| pool.clone()).collect();
-    for pool in &pools {
-        pool.check_health(cli.health_interval);
-    }
-    for (listener, pool) in listeners {
-        tokio::spawn(listener.serve(pool, stopping.clone()));
+    for (listener, slot) in listeners {
+        tokio::spawn(listener.serve(slot, stopping.clone()));
     }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
@@ -129,9 +152,10 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
     tracing::info!(timeout = ?shutdown_timeout, "stopping: answering the requests in flight");
     let _ = stop.send(true);
     let open = || {
-        pools
+        stats
+            .pools
             .iter()
-            .map(|p| p.stats.client_connections.get())
+            .map(|pool| pool.client_connections.get())
             .sum::<u64>()
     };
     let drained = tokio::time::timeout(shutdown_timeout, async {

@@ -67,7 +67,7 @@ fn unready_pools(stats: &Stats) -> Vec<String> {
     stats
         .pools
         .iter()
-        .filter(|pool| pool.servers.iter().all(|server| server.up.get() == 0))
+        .filter(|pool| pool.servers.load().iter().all(|server| server.up.get() == 0))
         .map(|pool| pool.name.clone())
         .collect()
 }
@@ -117,6 +117,16 @@ pub fn prometheus(stats: &Stats) -> String {
         pools().map(|(labels, pool)| (labels, pool.server_ejects.get())),
     );
     out.histogram(stats);
+    out.family(
+        "config_reloads_total",
+        "counter",
+        "Configuration reloads, by result.",
+        [
+            ("result=\"ok\"".to_owned(), stats.reloads.get()),
+            ("result=\"refused\"".to_owned(), stats.reload_failures.get()),
+        ]
+        .into_iter(),
+    );
     type Read = fn(&ServerStats) -> u64;
     let per_server: [(&str, &str, &str, Read); 10] = [
         (
@@ -183,12 +193,16 @@ pub fn prometheus(stats: &Stats) -> String {
             kind,
             help,
             pools().flat_map(|(labels, pool)| {
-                pool.servers.iter().map(move |server| {
-                    (
-                        format!("{labels},server=\"{}\"", escape(&server.name)),
-                        read(server),
-                    )
-                })
+                pool.servers
+                    .load_full()
+                    .iter()
+                    .map(|server| {
+                        (
+                            format!("{labels},server=\"{}\"", escape(&server.name)),
+                            read(server),
+                        )
+                    })
+                    .collect::<Vec<_>>()
             }),
         );
     }

@@ -42,6 +42,8 @@ pub struct PoolRuntime {
     health: Arc<Health>,
     /// `server_connections` connections per server, in server order.
     backends: Vec<Vec<Backend>>,
+    /// The statistics of each server, in server order.
+    servers: Vec<Arc<ServerStats>>,
     /// The pool's statistics.
     pub stats: Arc<PoolStats>,
     /// How large a request clients may send.
@@ -49,32 +51,35 @@ pub struct PoolRuntime {
 }
 
 impl PoolRuntime {
-    /// Starts the connection tasks of every server (they connect on first use).
-    pub fn start(config: PoolConfig, limits: Limits) -> PoolRuntime {
+    /// Starts the connection tasks of every server (they connect on first
+    /// use), counting into `stats`: the pool's statistics, which outlive a
+    /// reload. A server that was in the pool before keeps its counters.
+    pub fn start(config: PoolConfig, limits: Limits, stats: Arc<PoolStats>) -> PoolRuntime {
         let placement = Placement::new(&config.servers, config.hash, config.hash_tag, config.distribution);
-        let stats = Arc::new(PoolStats {
-            name: config.name.clone(),
-            servers: config
-                .servers
-                .iter()
-                .map(|server| {
-                    Arc::new(ServerStats {
-                        name: server.identity(),
-                        ..ServerStats::default()
+        let before = stats.servers.load_full();
+        let servers: Vec<Arc<ServerStats>> = config
+            .servers
+            .iter()
+            .map(|server| {
+                let name = server.identity();
+                before
+                    .iter()
+                    .find(|kept| kept.name == name)
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Arc::new(ServerStats {
+                            name,
+                            ..ServerStats::default()
+                        })
                     })
-                })
-                .collect(),
-            commands: crate::command::names()
-                .into_iter()
-                .map(|name| (name, Default::default()))
-                .collect(),
-            ..PoolStats::default()
-        });
+            })
+            .collect();
+        stats.servers.store(Arc::new(servers.clone()));
         let policy = config.auto_eject_hosts.then_some(EjectPolicy {
             failure_limit: config.server_failure_limit,
             retry_timeout: config.server_retry_timeout,
         });
-        let health = Arc::new(Health::new(placement, policy, stats.clone()));
+        let health = Arc::new(Health::new(placement, policy, stats.clone(), servers.clone()));
         let backends: Vec<Vec<Backend>> = config
             .servers
             .iter()
@@ -87,7 +92,7 @@ impl PoolRuntime {
                     keepalive: config.tcpkeepalive,
                 };
                 let reporter = Reporter {
-                    stats: stats.servers[index].clone(),
+                    stats: servers[index].clone(),
                     health: health.clone(),
                     server: index,
                 };
@@ -110,6 +115,7 @@ impl PoolRuntime {
             config,
             health,
             backends,
+            servers,
             stats,
             limits,
         }
@@ -129,7 +135,7 @@ impl PoolRuntime {
                 let checks: Vec<_> = pool
                     .backends
                     .iter()
-                    .zip(&pool.stats.servers)
+                    .zip(&pool.servers)
                     .map(|(connections, stats)| {
                         let reply = connections[0].send(ping.clone(), Some(interval));
                         let stats = stats.clone();

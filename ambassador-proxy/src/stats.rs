@@ -162,8 +162,23 @@ pub struct PoolStats {
     pub latency: Histogram,
     /// Requests per command, for `/metrics`: (upper-case name, count).
     pub commands: Vec<(&'static str, Counter)>,
-    /// Per server, in the pool's server order.
-    pub servers: Vec<Arc<ServerStats>>,
+    /// Per server, in the pool's server order; replaced when a reload
+    /// changes the servers (a server that stays keeps its counters).
+    pub servers: arc_swap::ArcSwap<Vec<Arc<ServerStats>>>,
+}
+
+impl PoolStats {
+    /// Zeroed statistics of the pool `name`, with no servers yet.
+    pub fn new(name: &str) -> PoolStats {
+        PoolStats {
+            name: name.to_owned(),
+            commands: crate::command::names()
+                .into_iter()
+                .map(|name| (name, Counter::default()))
+                .collect(),
+            ..PoolStats::default()
+        }
+    }
 }
 
 /// Everything the stats port reports.
@@ -172,6 +187,10 @@ pub struct Stats {
     started: Instant,
     /// Per pool.
     pub pools: Vec<Arc<PoolStats>>,
+    /// Configuration reloads that changed something (`/metrics`).
+    pub reloads: Counter,
+    /// Configuration reloads refused (`/metrics`).
+    pub reload_failures: Counter,
 }
 
 impl Stats {
@@ -179,6 +198,8 @@ impl Stats {
     pub fn new(pools: Vec<Arc<PoolStats>>) -> Self {
         Stats {
             started: Instant::now(),
+            reloads: Counter::default(),
+            reload_failures: Counter::default(),
             pools,
         }
     }
@@ -210,7 +231,7 @@ impl Stats {
                 pool.forward_error.get(),
                 pool.fragments.get()
             );
-            for server in &pool.servers {
+            for server in pool.servers.load().iter() {
                 let s = server.as_ref();
                 let _ = write!(
                     out,
@@ -288,7 +309,7 @@ mod tests {
         server.requests.add(3);
         let pool = Arc::new(PoolStats {
             name: "alpha".into(),
-            servers: vec![server],
+            servers: arc_swap::ArcSwap::from_pointee(vec![server]),
             ..PoolStats::default()
         });
         pool.client_connections.incr();

@@ -189,7 +189,7 @@ fn an_ejected_server_returns_to_the_ring_after_the_retry_timeout() {
     let backends: Vec<RedisServer> = (0..3).map(|_| RedisServer::start()).collect();
     let proxy = Proxy::start(
         &refs(&backends),
-        "  timeout: 200\n  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 1500\n",
+        "  timeout: 1000\n  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 1500\n",
     );
     let key = key_on(&proxy, &backends[0]);
     let mut raw = proxy.raw();

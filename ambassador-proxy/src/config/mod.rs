@@ -161,6 +161,23 @@ pub struct Config {
 }
 
 impl Config {
+    /// Reads twemproxy's YAML from the file at `path`.
+    pub fn from_file(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let place = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(place.clone(), format!("cannot be read: {e}")))?;
+        from_yaml(&text, &place)
+    }
+
+    /// What a reload cannot change: the pools, where they listen and how
+    /// their listening sockets are made.
+    pub fn listeners(&self) -> Vec<(&str, &ListenAddr, u32, bool)> {
+        self.pools
+            .iter()
+            .map(|pool| (pool.name.as_str(), &pool.listen, pool.backlog, pool.reuseport))
+            .collect()
+    }
+
     /// Listen on port 6380 in front of one server, 127.0.0.1:6379.
     pub fn default_single() -> Config {
         let server = ServerSpec {

@@ -1,0 +1,175 @@
+//! Hot reload: on SIGHUP, and when the configuration file changes, the file
+//! is read and checked again and each changed pool gets a new runtime (new
+//! ring, new server connections), swapped in without closing a client.
+//!
+//! Clients pick up the new runtime at their next read; requests already
+//! sent finish on the old one, whose connections close when the last of
+//! them is answered. A configuration that does not load is refused with a
+//! logged error and the running one stays. Pools and their listen
+//! addresses cannot change without a restart (the sockets are bound once).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn};
+
+use crate::config::{Config, ConfigError};
+use crate::protocol::Limits;
+use crate::proxy::PoolRuntime;
+use crate::stats::Stats;
+
+/// A pool's current runtime, which a reload replaces.
+pub type PoolSlot = ArcSwap<PoolRuntime>;
+
+/// Why a new configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The file does not load.
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    /// Pools were added, removed, renamed or moved to another address.
+    #[error("the pools or their listen addresses changed; that needs a restart")]
+    ListenersChanged,
+}
+
+/// Reloads the configuration file into the pools' slots.
+pub struct Reloader {
+    path: PathBuf,
+    running: Config,
+    slots: Vec<Arc<PoolSlot>>,
+    limits: Limits,
+    health_interval: Duration,
+    stats: Arc<Stats>,
+}
+
+impl Reloader {
+    /// A reloader of the file at `path`, whose pools (`running`) run in `slots`.
+    pub fn new(
+        path: PathBuf,
+        running: Config,
+        slots: Vec<Arc<PoolSlot>>,
+        limits: Limits,
+        health_interval: Duration,
+        stats: Arc<Stats>,
+    ) -> Reloader {
+        Reloader {
+            path,
+            running,
+            slots,
+            limits,
+            health_interval,
+            stats,
+        }
+    }
+
+    /// Catches SIGHUP and watches the file now, then reloads on every
+    /// SIGHUP and every change of the file in a task of its own, until the
+    /// runtime stops. Changes made after this returns are seen.
+    pub fn start(mut self) {
+        let mut hangup = match signal(SignalKind::hangup()) {
+            Ok(hangup) => Some(hangup),
+            Err(e) => {
+                warn!(error = %e, "cannot catch SIGHUP; reloading on file changes only");
+                None
+            }
+        };
+        let (changed, mut changes) = mpsc::unbounded_channel();
+        let watcher = watch_file(&self.path, changed);
+        tokio::spawn(async move {
+            let _watcher = watcher;
+            self.serve(&mut hangup, &mut changes).await;
+        });
+    }
+
+    async fn serve(&mut self, hangup: &mut Option<Signal>, changes: &mut mpsc::UnboundedReceiver<()>) {
+        loop {
+            let trigger = tokio::select! {
+                Some(()) = async { hangup.as_mut()?.recv().await } => "SIGHUP",
+                Some(()) = changes.recv() => {
+                    // One save is often several events (truncate, write,
+                    // rename): let them all arrive, reload once.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    while changes.try_recv().is_ok() {}
+                    "file changed"
+                }
+                else => return,
+            };
+            match self.reload() {
+                Ok(true) => {
+                    self.stats.reloads.incr();
+                    info!(trigger, file = %self.path.display(), "configuration reloaded");
+                }
+                Ok(false) => debug!(trigger, "configuration unchanged"),
+                Err(e) => {
+                    self.stats.reload_failures.incr();
+                    error!(trigger, error = %e, "new configuration refused; the running one stays");
+                }
+            }
+        }
+    }
+
+    /// Loads the file and swaps in a new runtime for each pool that
+    /// changed; returns whether anything did.
+    pub fn reload(&mut self) -> Result<bool, ReloadError> {
+        let config = Config::from_file(&self.path)?;
+        if config == self.running {
+            return Ok(false);
+        }
+        if config.listeners() != self.running.listeners() {
+            return Err(ReloadError::ListenersChanged);
+        }
+        for ((slot, new), old) in self.slots.iter().zip(&config.pools).zip(&self.running.pools) {
+            if new == old {
+                continue;
+            }
+            let stats = slot.load().stats.clone();
+            let runtime = Arc::new(PoolRuntime::start(new.clone(), self.limits, stats));
+            runtime.check_health(self.health_interval);
+            slot.store(runtime);
+            info!(pool = %new.name, servers = new.servers.len(), "pool reloaded");
+        }
+        self.running = config;
+        Ok(true)
+    }
+}
+
+/// Watches the directory of `path` (editors and Kubernetes ConfigMaps
+/// replace the file rather than write it) and sends on `changed` when an
+/// entry that may be the file changes. `None`, with a warning, when
+/// inotify is not available.
+fn watch_file(path: &Path, changed: mpsc::UnboundedSender<()>) -> Option<RecommendedWatcher> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|name| name.to_owned());
+    let watched = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        // Reading the file ourselves makes access events: not changes.
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        // A ConfigMap volume swaps its `..data` link; anything else must be
+        // the file itself.
+        let relevant = event.paths.iter().any(|changed| {
+            let file = changed.file_name();
+            file == name.as_deref() || file.is_some_and(|f| f.to_string_lossy().starts_with(".."))
+        });
+        if relevant {
+            let _ = changed.send(());
+        }
+    })
+    .and_then(|mut watcher| watcher.watch(&dir, RecursiveMode::NonRecursive).map(|()| watcher));
+    match watched {
+        Ok(watcher) => Some(watcher),
+        Err(e) => {
+            warn!(dir = %dir.display(), error = %e, "cannot watch the configuration; send SIGHUP to reload");
+            None
+        }
+    }
+}

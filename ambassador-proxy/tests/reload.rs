@@ -1,0 +1,114 @@
+//! Hot reload: the configuration file is changed under a running proxy
+//! (and SIGHUP is sent); clients stay connected, the new servers are used,
+//! requests in flight finish where they were sent, a broken file is
+//! refused and the running configuration stays.
+
+mod common;
+
+use std::time::Instant;
+
+use common::*;
+
+/// The configuration of one pool listening on `port` over `backends`.
+fn config_over(port: u16, backends: &[&RedisServer], settings: &str) -> String {
+    let mut yaml = format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
+    for backend in backends {
+        yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
+    }
+    yaml
+}
+
+/// Replaces the file as editors and ConfigMaps do: a new file renamed over it.
+fn replace(path: &std::path::Path, text: &str) {
+    let next = path.with_extension("next");
+    std::fs::write(&next, text).unwrap();
+    std::fs::rename(&next, path).unwrap();
+}
+
+/// SETs `key` through `raw` until it lands on `backend`.
+fn until_stored_on(raw: &mut Raw, key: &str, backend: &RedisServer) {
+    let mut direct = connection(backend.port);
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        raw.command(&[b"SET", key.as_bytes(), b"v"]);
+        assert_eq!(raw.text(), "+OK\r\n");
+        if redis::cmd("EXISTS").arg(key).query::<i64>(&mut direct).unwrap() == 1 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key} never reached port {}",
+            backend.port
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_changed_file_moves_the_pool_to_new_servers_without_dropping_clients() {
+    let old = RedisServer::start();
+    let new = RedisServer::start();
+    let proxy = Proxy::start(&[&old], "  timeout: 10000\n");
+    let config = proxy.config_path();
+    let mut client = proxy.raw();
+    client.command(&[b"SET", b"before", b"old"]);
+    assert_eq!(client.text(), "+OK\r\n");
+
+    // A request in flight on the old server when the file changes...
+    client.command(&[b"SET", b"slow", b"x"]);
+    assert_eq!(client.text(), "+OK\r\n");
+    signal(old.process.pid(), Signal::STOP);
+    let mut waiting = proxy.raw();
+    waiting.command(&[b"GET", b"slow"]);
+
+    replace(&config, &config_over(proxy.port, &[&new], "  timeout: 10000\n"));
+    proxy.process.stderr.wait_for_text("configuration reloaded");
+    until_stored_on(&mut client, "after", &new);
+    // ...is answered by the old server once it runs again.
+    signal(old.process.pid(), Signal::CONT);
+    assert_eq!(waiting.text(), "$1\r\nx\r\n");
+    // The connection that was open all along is on the new servers too.
+    waiting.command(&[b"GET", b"after"]);
+    assert_eq!(waiting.text(), "$1\r\nv\r\n");
+}
+
+#[test]
+fn a_broken_file_is_refused_and_sighup_reloads() {
+    let first = RedisServer::start();
+    let second = RedisServer::start();
+    let proxy = Proxy::start(&[&first], "");
+    let config = proxy.config_path();
+    let mut client = proxy.raw();
+
+    replace(&config, "pool:\n  listen: 127.0.0.1:1\n  hash: nonsense\n");
+    proxy.process.stderr.wait_for_text("new configuration refused");
+    assert!(
+        proxy.process.stderr.text().contains("nonsense"),
+        "{}",
+        proxy.process.stderr.text()
+    );
+    client.command(&[b"SET", b"k", b"v"]);
+    assert_eq!(client.text(), "+OK\r\n");
+    let mut direct = connection(first.port);
+    assert_eq!(
+        redis::cmd("EXISTS").arg("k").query::<i64>(&mut direct).unwrap(),
+        1
+    );
+
+    // A new listen address needs a restart: refused too.
+    replace(&config, &config_over(free_port(), &[&second], ""));
+    proxy.process.stderr.wait_for_text("listen addresses changed");
+
+    // Written through a hard link in another directory, which the watcher
+    // of the file's directory does not see: SIGHUP alone reloads.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let link = elsewhere.path().join("link.yml");
+    std::fs::hard_link(&config, &link).unwrap();
+    std::fs::write(&link, config_over(proxy.port, &[&second], "")).unwrap();
+    signal(proxy.process.pid(), Signal::HUP);
+    proxy
+        .process
+        .stderr
+        .wait_for_text("configuration reloaded trigger=\"SIGHUP\"");
+    until_stored_on(&mut client, "k2", &second);
+}
