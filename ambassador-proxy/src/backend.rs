@@ -11,6 +11,7 @@
 //! Failures and replies are reported to the pool's [`Health`], which ejects
 //! servers that keep failing.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -20,12 +21,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use std::sync::Arc;
 
 use crate::eject::Health;
 use crate::protocol::{encode_request, next_reply, Reply};
+use crate::resolve::Resolver;
 use crate::stats::ServerStats;
 
 /// Why a request got no reply from its server.
@@ -50,8 +52,10 @@ pub enum BackendError {
 /// How to reach a server and set up each connection.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// `host:port`.
-    pub addr: String,
+    /// Host name or address, resolved at every connect.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
     /// `AUTH` sent first: a password, or `user password`.
     pub auth: Option<String>,
     /// `SELECT`ed next, unless 0.
@@ -104,10 +108,11 @@ impl Reporter {
 }
 
 impl Backend {
-    /// Starts the task that owns the connection to `target`.
-    pub fn spawn(target: Target, reporter: Reporter) -> Backend {
+    /// Starts the task that owns the connection to `target`, whose name
+    /// `resolver` looks up.
+    pub fn spawn(target: Target, reporter: Reporter, resolver: Arc<Resolver>) -> Backend {
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(target, queue, reporter.clone()));
+        tokio::spawn(run(target, queue, reporter.clone(), resolver));
         Backend { jobs, reporter }
     }
 
@@ -153,16 +158,21 @@ fn backoff(failures_in_a_row: u32) -> Duration {
     Duration::from_millis(25 << failures_in_a_row.min(7)).min(Duration::from_secs(2))
 }
 
-async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, reporter: Reporter) {
+async fn run(
+    target: Target,
+    mut queue: mpsc::UnboundedReceiver<Job>,
+    reporter: Reporter,
+    resolver: Arc<Resolver>,
+) {
     let stats = &reporter.stats;
     let mut failures_in_a_row = 0;
     while let Some(first) = queue.recv().await {
-        let stream = match connect(&target).await {
-            Ok(stream) => stream,
+        let (stream, peer) = match connect(&target, &resolver).await {
+            Ok(connected) => connected,
             Err(e) => {
                 let rest = backoff(failures_in_a_row);
                 failures_in_a_row += 1;
-                warn!(server = %target.addr, error = %e, retry_in = ?rest, "server unreachable");
+                warn!(server = %stats.name, error = %e, retry_in = ?rest, "server unreachable");
                 stats.server_err.incr();
                 stats.up.set(0);
                 reporter.failed();
@@ -187,30 +197,69 @@ async fn run(target: Target, mut queue: mpsc::UnboundedReceiver<Job>, reporter: 
             }
         };
         failures_in_a_row = 0;
-        debug!(server = %target.addr, "connected");
+        debug!(server = %stats.name, address = %peer, "connected");
         stats.server_connections.incr();
         stats.up.set(1);
         let (reader, writer) = stream.into_split();
         let (waiting_tx, waiting_rx) = mpsc::unbounded_channel();
-        let read = tokio::spawn(read_replies(reader, waiting_rx, reporter.clone()));
-        write_requests(writer, first, &mut queue, waiting_tx, stats).await;
-        // The writer stops when the connection fails (the reader dropped its
-        // end) or when no one can send jobs any more.
-        let _ = read.await;
+        let (writing, written) = oneshot::channel::<()>();
+        let read = tokio::spawn(read_replies(reader, waiting_rx, written, reporter.clone()));
+        let moved = std::pin::pin!(moved_away(&resolver, &target.host, peer.ip()));
+        let writer_end = write_requests(writer, first, &mut queue, waiting_tx, writing, moved, stats).await;
+        let reader_end = read.await.unwrap_or(End::Broken);
         stats.server_connections.decr();
-        debug!(server = %target.addr, "connection closed");
+        if writer_end == End::Broken || reader_end == End::Broken {
+            reporter.failed();
+        }
+        debug!(server = %stats.name, "connection closed");
+    }
+}
+
+/// How one side of a server connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The connection failed or the server closed it.
+    Broken,
+    /// Cleanly: no more requests (the pool is gone or the server moved)
+    /// and every reply received.
+    Done,
+}
+
+/// Resolves when `host` no longer resolves to `connected_to`: a StatefulSet
+/// pod came back with a new IP while the old address still answers, or a
+/// hosts entry changed. Never, for an address.
+async fn moved_away(resolver: &Resolver, host: &str, connected_to: IpAddr) {
+    if host.parse::<IpAddr>().is_ok() {
+        return std::future::pending().await;
+    }
+    loop {
+        tokio::time::sleep(resolver.refresh).await;
+        match resolver.resolve(host).await {
+            Ok(addresses) if !addresses.is_empty() && !addresses.contains(&connected_to) => {
+                info!(server = host, from = %connected_to, to = ?addresses, "server moved; reconnecting");
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => debug!(error = %e, "re-resolving failed; keeping the connection"),
+        }
     }
 }
 
 /// Writes jobs as they come, batching whatever is queued into one write;
 /// hands each reply slot to the reader before its request is written.
+/// Stops when the connection fails, when the server `moved`, or when no
+/// one can send jobs any more; dropping `writing` then tells the reader
+/// that no more requests come.
 async fn write_requests(
     mut writer: OwnedWriteHalf,
     first: Job,
     queue: &mut mpsc::UnboundedReceiver<Job>,
     waiting: mpsc::UnboundedSender<Waiting>,
+    writing: oneshot::Sender<()>,
+    mut moved: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     stats: &ServerStats,
-) {
+) -> End {
+    let _writing = writing;
     let mut batch = BytesMut::new();
     let mut next = Some(first);
     loop {
@@ -219,9 +268,10 @@ async fn write_requests(
             None => tokio::select! {
                 job = queue.recv() => match job {
                     Some(job) => job,
-                    None => return,
+                    None => return End::Done,
                 },
-                _ = waiting.closed() => return,
+                _ = waiting.closed() => return End::Broken,
+                () = &mut moved => return End::Done,
             },
         };
         // Let the other ready tasks (clients with requests for this
@@ -251,31 +301,44 @@ async fn write_requests(
             }
         }
         if !alive || writer.write_all(&batch).await.is_err() {
-            return;
+            return End::Broken;
         }
     }
 }
 
-/// Reads replies and gives each to the oldest waiting request. Returning
-/// drops the queue of reply slots, failing every request still waiting.
+/// Reads replies and gives each to the oldest waiting request, until the
+/// connection fails or the writer is done (`written`) and every reply is
+/// in. Returning drops the queue of reply slots, failing every request
+/// still waiting.
 async fn read_replies(
     mut reader: OwnedReadHalf,
     mut waiting: mpsc::UnboundedReceiver<Waiting>,
+    mut written: oneshot::Receiver<()>,
     reporter: Reporter,
-) {
+) -> End {
     let stats = &reporter.stats;
     let mut buf = BytesMut::with_capacity(64 * 1024);
-    'reading: loop {
-        match reader.read_buf(&mut buf).await {
-            Ok(0) => {
-                stats.server_eof.incr();
-                break;
+    let mut writer_done = false;
+    let end = 'reading: loop {
+        if writer_done && waiting.is_empty() {
+            break End::Done;
+        }
+        tokio::select! {
+            read = reader.read_buf(&mut buf) => match read {
+                Ok(0) => {
+                    stats.server_eof.incr();
+                    break End::Broken;
+                }
+                Err(_) => {
+                    stats.server_err.incr();
+                    break End::Broken;
+                }
+                Ok(_) => {}
+            },
+            _ = &mut written, if !writer_done => {
+                writer_done = true;
+                continue;
             }
-            Err(_) => {
-                stats.server_err.incr();
-                break;
-            }
-            Ok(_) => {}
         }
         let mut answered = false;
         loop {
@@ -289,38 +352,54 @@ async fn read_replies(
                         stats.response_bytes.add(reply.raw.len() as u64);
                         let _ = request.slot.send(Ok(reply));
                     }
-                    None => return,
+                    None => break 'reading End::Broken,
                 },
                 Ok(None) => break,
                 Err(e) => {
                     warn!(server = %stats.name, error = %e, "unparsable reply; dropping the connection");
                     stats.server_err.incr();
-                    break 'reading;
+                    break 'reading End::Broken;
                 }
             }
         }
         if answered {
             reporter.answered();
         }
-    }
-    reporter.failed();
+    };
     waiting.close();
     while let Ok(request) = waiting.try_recv() {
         stats.out_queue.decr();
         stats.out_queue_bytes.sub(request.bytes);
         let _ = request.slot.send(Err(BackendError::Lost(stats.name.clone())));
     }
+    end
 }
 
-/// Connects and runs AUTH and SELECT.
-async fn connect(target: &Target) -> Result<TcpStream, BackendError> {
+/// Resolves the server's name, connects to the first address that
+/// answers, and runs AUTH and SELECT.
+async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, SocketAddr), BackendError> {
+    let server = format!("{}:{}", target.host, target.port);
     let unreachable = |reason: String| BackendError::Unreachable {
-        server: target.addr.clone(),
+        server: server.clone(),
         reason,
     };
-    let mut stream = TcpStream::connect(&target.addr)
+    let addresses = resolver
+        .resolve(&target.host)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
+    let mut failure = format!("'{}' resolves to no address", target.host);
+    let mut connected = None;
+    for address in addresses {
+        let peer = SocketAddr::new(address, target.port);
+        match TcpStream::connect(peer).await {
+            Ok(stream) => {
+                connected = Some((stream, peer));
+                break;
+            }
+            Err(e) => failure = format!("{peer}: {e}"),
+        }
+    }
+    let (mut stream, peer) = connected.ok_or_else(|| unreachable(failure))?;
     let _ = stream.set_nodelay(true);
     if target.keepalive {
         let _ = socket2::SockRef::from(&stream).set_keepalive(true);
@@ -364,5 +443,5 @@ async fn connect(target: &Target) -> Result<TcpStream, BackendError> {
             )));
         }
     }
-    Ok(stream)
+    Ok((stream, peer))
 }

@@ -92,6 +92,20 @@ pub struct Cli {
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: std::time::Duration,
 
+    /// How often server names are looked up again (a StatefulSet pod that
+    /// comes back with a new IP is found within this time); also the
+    /// longest a DNS answer is kept.
+    #[arg(long, default_value = "5s", value_name = "INTERVAL", value_parser = humantime::parse_duration)]
+    pub dns_refresh: std::time::Duration,
+
+    /// The hosts file that server names are looked up in first.
+    #[arg(long, default_value = "/etc/hosts", value_name = "FILE")]
+    pub hosts_file: PathBuf,
+
+    /// The DNS configuration (name servers, search domains, ndots).
+    #[arg(long, default_value = "/etc/resolv.conf", value_name = "FILE")]
+    pub resolv_conf: PathBuf,
+
     /// Worker threads of the runtime; default: half the CPUs, at least one.
     /// The proxy shares its pod (and node) with the app and Redis: on two
     /// CPUs one worker answers unpipelined clients faster than two that
@@ -110,6 +124,14 @@ impl Cli {
         crate::protocol::Limits {
             max_args: self.max_request_args,
             max_bytes: self.max_request_bytes as usize,
+        }
+    }
+
+    /// Where the resolver reads its configuration.
+    pub fn resolver_files(&self) -> crate::resolve::ResolverFiles {
+        crate::resolve::ResolverFiles {
+            hosts: self.hosts_file.clone(),
+            resolv_conf: self.resolv_conf.clone(),
         }
     }
 

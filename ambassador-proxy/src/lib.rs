@@ -25,4 +25,5 @@ pub mod pool;
 pub mod protocol;
 pub mod proxy;
 pub mod reload;
+pub mod resolve;
 pub mod stats;

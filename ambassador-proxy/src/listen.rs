@@ -1,5 +1,6 @@
 //! Accepting clients on a pool's listen address, TCP or unix socket.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use tracing::warn;
 use crate::client::serve_client;
 use crate::config::{ListenAddr, PoolConfig};
 use crate::reload::PoolSlot;
+use crate::resolve::Resolver;
 
 /// A bound listen socket.
 pub enum Listener {
@@ -22,14 +24,19 @@ pub enum Listener {
 impl Listener {
     /// Binds the pool's listen address with its `backlog` and `reuseport`;
     /// errors say which address could not be bound.
-    pub async fn bind(pool: &PoolConfig) -> anyhow::Result<Listener> {
+    /// A host name in the address is looked up with `resolver`.
+    pub async fn bind(pool: &PoolConfig, resolver: &Resolver) -> anyhow::Result<Listener> {
         use anyhow::Context;
         Ok(match &pool.listen {
-            ListenAddr::Tcp(addr) => Listener::Tcp(
-                bind_tcp(addr, pool.backlog, pool.reuseport)
+            ListenAddr::Tcp(addr) => {
+                let resolved = resolve_listen(addr, resolver)
                     .await
-                    .with_context(|| format!("listening on {addr}"))?,
-            ),
+                    .with_context(|| format!("listening on {addr}"))?;
+                Listener::Tcp(
+                    bind_tcp(resolved, pool.backlog, pool.reuseport)
+                        .with_context(|| format!("listening on {addr}"))?,
+                )
+            }
             ListenAddr::Unix(path, permissions) => {
                 // A socket file left by an earlier run would make bind fail.
                 let _ = std::fs::remove_file(path);
@@ -98,11 +105,29 @@ enum Accepted {
     Unix(tokio::net::UnixStream),
 }
 
+/// The socket address of `addr` (`host:port`, `[v6]:port`).
+pub async fn resolve_listen(addr: &str, resolver: &Resolver) -> anyhow::Result<SocketAddr> {
+    if let Ok(resolved) = addr.parse::<SocketAddr>() {
+        return Ok(resolved);
+    }
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow::anyhow!("'{addr}' is not host:port"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| anyhow::anyhow!("'{port}' is not a port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let address = resolver
+        .resolve(host)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("'{host}' resolves to no address"))?;
+    Ok(SocketAddr::new(address, port))
+}
+
 /// A TCP listener with twemproxy's `backlog` and optional SO_REUSEPORT.
-async fn bind_tcp(addr: &str, backlog: u32, reuseport: bool) -> std::io::Result<TcpListener> {
-    let resolved = tokio::net::lookup_host(addr).await?.next().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::NotFound, "the name resolves to no address")
-    })?;
+fn bind_tcp(resolved: SocketAddr, backlog: u32, reuseport: bool) -> std::io::Result<TcpListener> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(resolved),
         socket2::Type::STREAM,

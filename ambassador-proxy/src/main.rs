@@ -9,10 +9,11 @@ use clap::Parser;
 
 use ambassador_proxy::cli::Cli;
 use ambassador_proxy::config::{from_env, Config};
-use ambassador_proxy::listen::Listener;
+use ambassador_proxy::listen::{resolve_listen, Listener};
 use ambassador_proxy::metrics;
-use ambassador_proxy::proxy::PoolRuntime;
+use ambassador_proxy::proxy::{PoolRuntime, Settings};
 use ambassador_proxy::reload::{PoolSlot, Reloader};
+use ambassador_proxy::resolve::Resolver;
 use ambassador_proxy::stats::{self, PoolStats, Stats};
 use sidecar_tail::cli::{exit_code, init_tracing_to, LogFormat};
 
@@ -94,12 +95,18 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 /// requests already read (for at most `--shutdown-timeout`), and returns.
 async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<()> {
     let shutdown_timeout = cli.shutdown_timeout;
+    let resolver = Arc::new(Resolver::new(&cli.resolver_files(), cli.dns_refresh));
+    let settings = Settings {
+        limits: cli.limits(),
+        health_interval: cli.health_interval,
+        resolver: resolver.clone(),
+    };
     let mut listeners = Vec::new();
     for pool in &config.pools {
-        let listener = Listener::bind(pool).await?;
+        let listener = Listener::bind(pool, &settings.resolver).await?;
         tracing::info!(pool = %pool.name, listen = %pool.listen, servers = pool.servers.len(), "serving");
         let stats = Arc::new(PoolStats::new(&pool.name));
-        let runtime = Arc::new(PoolRuntime::start(pool.clone(), cli.limits(), stats));
+        let runtime = Arc::new(PoolRuntime::start(pool.clone(), stats, &settings));
         runtime.check_health(cli.health_interval);
         listeners.push((listener, Arc::new(PoolSlot::from(runtime))));
     }
@@ -113,15 +120,7 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
     // probes) knows that changes to the file from then on are seen.
     if let Some(path) = &cli.conf_file {
         let slots = listeners.iter().map(|(_, slot)| slot.clone()).collect();
-        Reloader::new(
-            path.clone(),
-            config,
-            slots,
-            cli.limits(),
-            cli.health_interval,
-            stats.clone(),
-        )
-        .start();
+        Reloader::new(path.clone(), config, slots, settings, stats.clone()).start();
     } else if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
         // SIGHUP would otherwise end the process.
         tokio::spawn(async move {
@@ -136,7 +135,8 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
             .with_context(|| format!("metrics on {addr}"))?;
         tokio::spawn(metrics::serve(listener, stats.clone()));
     }
-    let stats_listener = tokio::net::TcpListener::bind(&stats_addr)
+    let stats_socket = resolve_listen(&stats_addr, &resolver).await?;
+    let stats_listener = tokio::net::TcpListener::bind(stats_socket)
         .await
         .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
     tokio::spawn(stats::serve(stats_listener, stats.clone()));

@@ -19,6 +19,7 @@ use crate::eject::{EjectPolicy, Health};
 use crate::fanout::{merge, Share};
 use crate::pool::Placement;
 use crate::protocol::{encode_request, error_reply, Limits};
+use crate::resolve::Resolver;
 use crate::stats::{PoolStats, ServerStats};
 
 /// A reply that will be known once a server answers.
@@ -32,6 +33,17 @@ pub enum Pending {
     Later(ReplyFuture),
     /// The reply, after which the connection closes (QUIT).
     Close(Bytes),
+}
+
+/// What every pool's runtime is started with, from the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How large a request clients may send.
+    pub limits: Limits,
+    /// How often servers are PINGed.
+    pub health_interval: Duration,
+    /// Server names to addresses.
+    pub resolver: Arc<Resolver>,
 }
 
 /// A pool with live connections.
@@ -54,7 +66,7 @@ impl PoolRuntime {
     /// Starts the connection tasks of every server (they connect on first
     /// use), counting into `stats`: the pool's statistics, which outlive a
     /// reload. A server that was in the pool before keeps its counters.
-    pub fn start(config: PoolConfig, limits: Limits, stats: Arc<PoolStats>) -> PoolRuntime {
+    pub fn start(config: PoolConfig, stats: Arc<PoolStats>, settings: &Settings) -> PoolRuntime {
         let placement = Placement::new(&config.servers, config.hash, config.hash_tag, config.distribution);
         let before = stats.servers.load_full();
         let servers: Vec<Arc<ServerStats>> = config
@@ -86,7 +98,8 @@ impl PoolRuntime {
             .enumerate()
             .map(|(index, server)| {
                 let target = Target {
-                    addr: format!("{}:{}", server.host, server.port),
+                    host: server.host.clone(),
+                    port: server.port,
                     auth: config.redis_auth.clone(),
                     db: config.redis_db,
                     keepalive: config.tcpkeepalive,
@@ -97,7 +110,7 @@ impl PoolRuntime {
                     server: index,
                 };
                 (0..config.server_connections)
-                    .map(|_| Backend::spawn(target.clone(), reporter.clone()))
+                    .map(|_| Backend::spawn(target.clone(), reporter.clone(), settings.resolver.clone()))
                     .collect()
             })
             .collect();
@@ -117,7 +130,7 @@ impl PoolRuntime {
             backends,
             servers,
             stats,
-            limits,
+            limits: settings.limits,
         }
     }
 

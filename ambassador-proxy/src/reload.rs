@@ -19,8 +19,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::config::{Config, ConfigError};
-use crate::protocol::Limits;
-use crate::proxy::PoolRuntime;
+use crate::proxy::{PoolRuntime, Settings};
 use crate::stats::Stats;
 
 /// A pool's current runtime, which a reload replaces.
@@ -42,8 +41,7 @@ pub struct Reloader {
     path: PathBuf,
     running: Config,
     slots: Vec<Arc<PoolSlot>>,
-    limits: Limits,
-    health_interval: Duration,
+    settings: Settings,
     stats: Arc<Stats>,
 }
 
@@ -53,16 +51,14 @@ impl Reloader {
         path: PathBuf,
         running: Config,
         slots: Vec<Arc<PoolSlot>>,
-        limits: Limits,
-        health_interval: Duration,
+        settings: Settings,
         stats: Arc<Stats>,
     ) -> Reloader {
         Reloader {
             path,
             running,
             slots,
-            limits,
-            health_interval,
+            settings,
             stats,
         }
     }
@@ -128,8 +124,8 @@ impl Reloader {
                 continue;
             }
             let stats = slot.load().stats.clone();
-            let runtime = Arc::new(PoolRuntime::start(new.clone(), self.limits, stats));
-            runtime.check_health(self.health_interval);
+            let runtime = Arc::new(PoolRuntime::start(new.clone(), stats, &self.settings));
+            runtime.check_health(self.settings.health_interval);
             slot.store(runtime);
             info!(pool = %new.name, servers = new.servers.len(), "pool reloaded");
         }

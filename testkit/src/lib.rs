@@ -361,20 +361,34 @@ impl RedisServer {
     /// (tests of a server that comes back). The port was just freed, so
     /// nothing else is expected to take it.
     pub fn start_on(port: u16) -> RedisServer {
+        RedisServer::start_at("127.0.0.1", port)
+    }
+
+    /// Starts `redis-server` on loopback address `ip` (127.0.0.2, ...: a
+    /// server that comes back at another address) and `port`.
+    pub fn start_at(ip: &str, port: u16) -> RedisServer {
         let mut command = Command::new("redis-server");
         let port_text = port.to_string();
         command.args([
             "--port",
             &port_text,
             "--bind",
-            "127.0.0.1",
+            ip,
             "--save",
             "",
             "--appendonly",
             "no",
         ]);
-        let process = Process::spawn(command);
-        wait_for_port(port, &process);
+        let mut process = Process::spawn(command);
+        let deadline = Instant::now() + DEADLINE;
+        while std::net::TcpStream::connect((ip, port)).is_err() {
+            assert!(
+                Instant::now() < deadline && !process.has_exited(),
+                "redis-server on {ip}:{port} did not start:\n{}",
+                process.stderr.text()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         RedisServer { process, port }
     }
 }

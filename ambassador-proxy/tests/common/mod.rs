@@ -31,14 +31,23 @@ impl Proxy {
 
     /// [`Proxy::start`] with extra command-line arguments.
     pub fn start_with(backends: &[&RedisServer], settings: &str, args: &[&str]) -> Proxy {
+        let servers: Vec<String> = backends
+            .iter()
+            .map(|b| format!("127.0.0.1:{}:1", b.port))
+            .collect();
+        Proxy::start_over(&servers, settings, args)
+    }
+
+    /// [`Proxy::start_with`] over `servers` given as twemproxy's server lines.
+    pub fn start_over(servers: &[String], settings: &str, args: &[&str]) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("proxy.yml");
         let stats_port = free_port();
         let (process, port) = start_listening(|port| {
             let mut yaml =
                 format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
-            for backend in backends {
-                yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
+            for server in servers {
+                yaml.push_str(&format!("   - {server}\n"));
             }
             std::fs::write(&config, yaml).unwrap();
             let mut command = started_with(&config, stats_port);

@@ -1,0 +1,182 @@
+//! Server names to addresses without libc: the images are a static binary
+//! FROM scratch, where glibc's `getaddrinfo` has no NSS modules to load.
+//!
+//! A name is looked up in the hosts file first (read again at every lookup,
+//! so an edited file counts at once), then in DNS as `/etc/resolv.conf`
+//! says (name servers, search domains, ndots), with hickory-resolver. DNS
+//! answers are kept at most for the refresh interval, so a StatefulSet pod
+//! that comes back with a new IP is found within it.
+
+use std::fs::File;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use hickory_resolver::config::{ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::proto::op::Query;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::{Hosts, TokioResolver};
+use tracing::warn;
+
+/// Where the resolver reads its configuration.
+#[derive(Debug, Clone)]
+pub struct ResolverFiles {
+    /// The hosts file (`/etc/hosts`).
+    pub hosts: PathBuf,
+    /// The DNS configuration (`/etc/resolv.conf`).
+    pub resolv_conf: PathBuf,
+}
+
+impl Default for ResolverFiles {
+    fn default() -> Self {
+        ResolverFiles {
+            hosts: PathBuf::from("/etc/hosts"),
+            resolv_conf: PathBuf::from("/etc/resolv.conf"),
+        }
+    }
+}
+
+/// Why a name has no address.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("cannot resolve '{name}': {reason}")]
+pub struct ResolveError {
+    /// The name.
+    pub name: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// Resolves server names; shared by every server connection.
+#[derive(Debug)]
+pub struct Resolver {
+    hosts: PathBuf,
+    dns: TokioResolver,
+    /// How often a connected server's name is looked up again.
+    pub refresh: Duration,
+}
+
+impl Resolver {
+    /// A resolver reading `files`, keeping DNS answers at most `refresh`.
+    pub fn new(files: &ResolverFiles, refresh: Duration) -> Resolver {
+        let config = match std::fs::read(&files.resolv_conf)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                hickory_resolver::system_conf::parse_resolv_conf(text).map_err(|e| e.to_string())
+            }) {
+            Ok((config, options)) => (config, options),
+            Err(e) => {
+                // Names in the hosts file, and addresses, still work.
+                warn!(file = %files.resolv_conf.display(), error = %e, "no DNS: cannot read the resolver configuration");
+                (ResolverConfig::new(), ResolverOpts::default())
+            }
+        };
+        let (config, mut options) = config;
+        options.use_hosts_file = ResolveHosts::Never;
+        options.positive_max_ttl = Some(refresh);
+        options.negative_max_ttl = Some(refresh);
+        let dns = TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+            .with_options(options)
+            .build();
+        Resolver {
+            hosts: files.hosts.clone(),
+            dns,
+            refresh,
+        }
+    }
+
+    /// The addresses of `host`: itself when it is an address, else from the
+    /// hosts file, else from DNS.
+    pub async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
+        if let Ok(address) = host.parse::<IpAddr>() {
+            return Ok(vec![address]);
+        }
+        let fail = |reason: String| ResolveError {
+            name: host.to_owned(),
+            reason,
+        };
+        let name = Name::from_str(host).map_err(|e| fail(e.to_string()))?;
+        let from_hosts = hosts_lookup(&self.hosts, &name);
+        if !from_hosts.is_empty() {
+            return Ok(from_hosts);
+        }
+        let found = self.dns.lookup_ip(name).await.map_err(|e| fail(e.to_string()))?;
+        Ok(found.iter().collect())
+    }
+}
+
+/// The addresses of `name` in the hosts file at `path`; none when the file
+/// cannot be read or does not name it.
+fn hosts_lookup(path: &Path, name: &Name) -> Vec<IpAddr> {
+    let mut hosts = Hosts::default();
+    if File::open(path)
+        .and_then(|file| hosts.read_hosts_conf(file))
+        .is_err()
+    {
+        return Vec::new();
+    }
+    [RecordType::A, RecordType::AAAA]
+        .into_iter()
+        .filter_map(|kind| hosts.lookup_static_host(&Query::query(name.clone(), kind)))
+        .flat_map(|lookup| {
+            lookup
+                .iter()
+                .filter_map(|data| match data {
+                    RData::A(a) => Some(IpAddr::V4(a.0)),
+                    RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolver(hosts: &str, resolv_conf: &str) -> (Resolver, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = ResolverFiles {
+            hosts: dir.path().join("hosts"),
+            resolv_conf: dir.path().join("resolv.conf"),
+        };
+        std::fs::write(&files.hosts, hosts).unwrap();
+        std::fs::write(&files.resolv_conf, resolv_conf).unwrap();
+        (Resolver::new(&files, Duration::from_secs(5)), dir)
+    }
+
+    #[tokio::test]
+    async fn addresses_are_themselves_and_names_come_from_the_hosts_file_read_each_time() {
+        let (resolver, dir) = resolver(
+            "# comment\n127.0.0.2 redis-st-0 redis-st-0.redis-svc\n::1 six\n",
+            "nameserver 127.0.0.1\n",
+        );
+        assert_eq!(
+            resolver.resolve("10.1.2.3").await.unwrap(),
+            ["10.1.2.3".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolver.resolve("redis-st-0.redis-svc").await.unwrap(),
+            ["127.0.0.2".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolver.resolve("six").await.unwrap(),
+            ["::1".parse::<IpAddr>().unwrap()]
+        );
+        std::fs::write(dir.path().join("hosts"), "127.0.0.3 redis-st-0\n").unwrap();
+        assert_eq!(
+            resolver.resolve("redis-st-0").await.unwrap(),
+            ["127.0.0.3".parse::<IpAddr>().unwrap()]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_name_is_an_error_that_names_it() {
+        // No name server: DNS cannot answer, the error says which name.
+        let (resolver, _dir) = resolver("127.0.0.2 known\n", "");
+        let error = resolver.resolve("unknown.invalid").await.unwrap_err();
+        assert_eq!(error.name, "unknown.invalid");
+    }
+}
