@@ -20,7 +20,7 @@ use crate::reload::PoolSlot;
 
 /// How many replies may be outstanding before reading pauses: a client that
 /// sends without reading is held back here, not buffered without end.
-const PENDING_REPLIES: usize = 1024;
+const PENDING_REPLIES: usize = 256;
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 

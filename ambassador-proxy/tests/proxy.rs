@@ -507,3 +507,55 @@ fn a_request_over_the_limits_closes_that_client_only() {
         "more than Redis's 512 MiB is refused"
     );
 }
+
+#[test]
+fn a_client_that_does_not_read_its_replies_is_held_back() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start(&[&backend], "");
+    let value = vec![b'x'; 16 * 1024];
+    let _: () = redis::cmd("SET")
+        .arg("big")
+        .arg(&value)
+        .query(&mut connection(backend.port))
+        .unwrap();
+    let gets = 20_000;
+    let mut request = Vec::new();
+    for _ in 0..gets {
+        request.extend_from_slice(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
+    }
+    // 20 000 GETs of 16 KiB (over 300 MiB of replies), sent without reading.
+    let mut stalled = proxy.raw();
+    let mut sender = stalled.try_clone();
+    let sending = std::thread::spawn(move || sender.send(&request));
+    let forwarded = || {
+        proxy.stats()["pool"][format!("127.0.0.1:{}", backend.port)]["requests"]
+            .as_u64()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    while forwarded() < 256 {
+        assert!(std::time::Instant::now() < deadline, "requests never forwarded");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Time for a proxy without backpressure to forward (and buffer) more.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // 256 replies pending in the proxy, plus what the two sockets' kernel
+    // buffers hold (a few MiB on loopback): far fewer than were sent.
+    assert!(
+        forwarded() < gets / 10,
+        "{} requests forwarded for a client that reads nothing",
+        forwarded()
+    );
+    // Once it reads, every reply comes, in order, whole.
+    let expected = [
+        format!("${}\r\n", value.len()).into_bytes(),
+        value,
+        b"\r\n".to_vec(),
+    ]
+    .concat();
+    for i in 0..gets {
+        let reply = stalled.reply().expect("a reply");
+        assert!(reply.raw == expected, "reply {i} is wrong");
+    }
+    sending.join().unwrap();
+}

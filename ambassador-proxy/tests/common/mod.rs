@@ -198,6 +198,14 @@ impl Raw {
         }
     }
 
+    /// A second handle on the same connection (to send from another thread).
+    pub fn try_clone(&self) -> Raw {
+        Raw {
+            stream: self.stream.try_clone().unwrap(),
+            buf: BytesMut::new(),
+        }
+    }
+
     /// Sends bytes as they are.
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).unwrap();
