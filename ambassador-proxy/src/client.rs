@@ -61,8 +61,10 @@ pub async fn serve_client<R, W>(
     // Set by QUIT, an unparsable stream or EOF: read no more, answer what
     // was asked, then close.
     let mut closing = *stopping.borrow();
-    let mut buf = BytesMut::with_capacity(16 * 1024);
-    let mut out = Vec::with_capacity(16 * 1024);
+    // Small to start with, grown (doubling) by busy clients only: ten
+    // thousand idle clients must cost little.
+    let mut buf = BytesMut::with_capacity(1024);
+    let mut out = Vec::new();
     while !(closing && in_flight.is_empty()) {
         tokio::select! {
             biased;
@@ -138,21 +140,26 @@ impl Session {
                 String::from_utf8_lossy(&args[0])
             )));
         };
-        pool.count(command);
-        if args.len() < command.min_args {
-            return Pending::Ready(wrong_arity(&args[0]));
+        let origin = pool.count(command, self.id);
+        let pending = if args.len() < command.min_args {
+            Pending::Ready(wrong_arity(&args[0]))
+        } else if !self.authenticated && !matches!(command.name, "AUTH" | "QUIT" | "HELLO") {
+            Pending::Ready(error_reply("NOAUTH Authentication required."))
+        } else {
+            match command.route {
+                Route::Local => self.local(command, &args, pool),
+                Route::Unsupported(why) => Pending::Ready(error_reply(&format!(
+                    "'{}' is not supported by ambassador-proxy: {why}",
+                    command.name
+                ))),
+                // Counts its replies itself, when they come.
+                _ => return pool.route(command, args, raw, origin),
+            }
+        };
+        if let Pending::Ready(reply) | Pending::Close(reply) = &pending {
+            pool.stats.replied(origin, reply, None);
         }
-        if !self.authenticated && !matches!(command.name, "AUTH" | "QUIT" | "HELLO") {
-            return Pending::Ready(error_reply("NOAUTH Authentication required."));
-        }
-        match command.route {
-            Route::Local => self.local(command, &args, pool),
-            Route::Unsupported(why) => Pending::Ready(error_reply(&format!(
-                "'{}' is not supported by ambassador-proxy: {why}",
-                command.name
-            ))),
-            _ => pool.route(command, args, raw, self.id),
-        }
+        pending
     }
 
     /// Commands the proxy answers itself.

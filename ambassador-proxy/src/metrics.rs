@@ -15,7 +15,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::stats::{ServerStats, Stats};
+use crate::stats::{CommandStats, ServerStats, Stats};
 
 /// Serves the endpoints on `listener` until the runtime stops.
 pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
@@ -88,21 +88,30 @@ pub fn prometheus(stats: &Stats) -> String {
         "Open client connections.",
         pools().map(|(labels, pool)| (labels, pool.client_connections.get())),
     );
+    let per_command = |read: fn(&CommandStats) -> u64| {
+        pools().flat_map(move |(labels, pool)| {
+            pool.commands
+                .iter()
+                .filter(|(_, command)| command.requests.get() > 0)
+                .map(move |(name, command)| {
+                    (
+                        format!("{labels},command=\"{}\"", name.to_lowercase()),
+                        read(command),
+                    )
+                })
+        })
+    };
     out.family(
         "commands_total",
         "counter",
         "Requests per command.",
-        pools().flat_map(|(labels, pool)| {
-            pool.commands
-                .iter()
-                .filter(|(_, count)| count.get() > 0)
-                .map(move |(command, count)| {
-                    (
-                        format!("{labels},command=\"{}\"", command.to_lowercase()),
-                        count.get(),
-                    )
-                })
-        }),
+        per_command(|c| c.requests.get()),
+    );
+    out.family(
+        "command_errors_total",
+        "counter",
+        "Error replies per command, the proxy's or a server's.",
+        per_command(|c| c.errors.get()),
     );
     out.family(
         "forward_errors_total",

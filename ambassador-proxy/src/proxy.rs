@@ -46,6 +46,16 @@ pub struct Settings {
     pub resolver: Arc<Resolver>,
 }
 
+/// Who sent a request: the client (which picks its server connection) and
+/// the command's index in the pool's statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    /// The client's id.
+    pub client: u64,
+    /// The command's place in [`PoolStats::commands`].
+    pub command: Option<usize>,
+}
+
 /// A pool with live connections.
 pub struct PoolRuntime {
     /// The pool's configuration.
@@ -162,30 +172,40 @@ impl PoolRuntime {
         });
     }
 
-    /// Counts a request of `command` for `/metrics`.
-    pub fn count(&self, command: &Command) {
-        if let Ok(at) = self
+    /// Counts a request of `command` for `/metrics`; returns what its
+    /// reply is counted with.
+    pub fn count(&self, command: &Command, client: u64) -> Origin {
+        let index = self
             .stats
             .commands
             .binary_search_by(|(name, _)| name.cmp(&command.name))
-        {
-            self.stats.commands[at].1.incr();
+            .ok();
+        if let Some(at) = index {
+            self.stats.commands[at].1.requests.incr();
+        }
+        Origin {
+            client,
+            command: index,
         }
     }
 
     /// Serves a request whose command routes to servers.
     /// `raw` is the request as the client sent it, forwarded unchanged when
     /// one server gets it whole.
-    pub fn route(&self, command: &Command, args: Vec<Bytes>, raw: Option<Bytes>, client: u64) -> Pending {
-        match command.route {
+    pub fn route(&self, command: &Command, args: Vec<Bytes>, raw: Option<Bytes>, origin: Origin) -> Pending {
+        let pending = match command.route {
             Route::Single(at) => match self.server_for(&args[at]) {
-                Some(server) => Pending::Later(self.forward(server, client, &args, raw)),
+                Some(server) => Pending::Later(self.forward(server, origin, &args, raw)),
                 None => Pending::Ready(self.no_server()),
             },
-            Route::FanOut(how) => self.fan_out(how, args, raw, client),
-            Route::Together(keys) => self.together(command.name, keys, args, raw, client),
+            Route::FanOut(how) => self.fan_out(how, args, raw, origin),
+            Route::Together(keys) => self.together(command.name, keys, args, raw, origin),
             Route::Local | Route::Unsupported(_) => Pending::Ready(error_reply("not routed to servers")),
+        };
+        if let Pending::Ready(reply) = &pending {
+            self.stats.replied(origin, reply, None);
         }
+        pending
     }
 
     fn server_for(&self, key: &[u8]) -> Option<usize> {
@@ -197,14 +217,16 @@ impl PoolRuntime {
     }
 
     /// Sends `args` to `server` over the connection this client uses.
-    fn forward(&self, server: usize, client: u64, args: &[Bytes], raw: Option<Bytes>) -> ReplyFuture {
+    fn forward(&self, server: usize, origin: Origin, args: &[Bytes], raw: Option<Bytes>) -> ReplyFuture {
         let request = raw.unwrap_or_else(|| {
             let mut request = BytesMut::new();
             encode_request(args, &mut request);
             request.freeze()
         });
         let started = Instant::now();
-        let reply = self.connection(server, client).send(request, self.config.timeout);
+        let reply = self
+            .connection(server, origin.client)
+            .send(request, self.config.timeout);
         let stats = self.stats.clone();
         Box::pin(async move {
             let reply = match reply.await {
@@ -214,7 +236,7 @@ impl PoolRuntime {
                     error_reply(&e.to_string())
                 }
             };
-            stats.latency.record(started.elapsed());
+            stats.replied(origin, &reply, Some(started));
             reply
         })
     }
@@ -225,7 +247,7 @@ impl PoolRuntime {
     }
 
     /// MGET, DEL, EXISTS, ...: each server gets its keys, the replies merge.
-    fn fan_out(&self, how: Merge, args: Vec<Bytes>, raw: Option<Bytes>, client: u64) -> Pending {
+    fn fan_out(&self, how: Merge, args: Vec<Bytes>, raw: Option<Bytes>, origin: Origin) -> Pending {
         let per_key = if how == Merge::Ok { 2 } else { 1 };
         if (args.len() - 1) % per_key != 0 {
             return Pending::Ready(wrong_arity(&args[0]));
@@ -240,7 +262,7 @@ impl PoolRuntime {
         }
         if by_server.len() == 1 {
             let server = *by_server.keys().next().expect("one server");
-            return Pending::Later(self.forward(server, client, &args, raw));
+            return Pending::Later(self.forward(server, origin, &args, raw));
         }
         self.stats.fragments.add(by_server.len() as u64);
         let started = Instant::now();
@@ -254,7 +276,7 @@ impl PoolRuntime {
                 let mut request = BytesMut::new();
                 encode_request(&part, &mut request);
                 let reply = self
-                    .connection(server, client)
+                    .connection(server, origin.client)
                     .send(request.freeze(), self.config.timeout);
                 let stats = self.stats.clone();
                 async move {
@@ -269,13 +291,20 @@ impl PoolRuntime {
         let stats = self.stats.clone();
         Pending::Later(Box::pin(async move {
             let reply = merge(how, key_count, join_all(shares).await);
-            stats.latency.record(started.elapsed());
+            stats.replied(origin, &reply, Some(started));
             reply
         }))
     }
 
     /// RENAME, SUNIONSTORE, EVAL, ...: whole to one server, if all keys hash there.
-    fn together(&self, name: &str, keys: Keys, args: Vec<Bytes>, raw: Option<Bytes>, client: u64) -> Pending {
+    fn together(
+        &self,
+        name: &str,
+        keys: Keys,
+        args: Vec<Bytes>,
+        raw: Option<Bytes>,
+        origin: Origin,
+    ) -> Pending {
         let positions = match keys.positions(&args) {
             Ok(positions) => positions,
             Err(why) => {
@@ -292,7 +321,7 @@ impl PoolRuntime {
         };
         match servers[0] {
             Some(server) if servers.iter().all(|s| *s == Some(server)) => {
-                Pending::Later(self.forward(server, client, &args, raw))
+                Pending::Later(self.forward(server, origin, &args, raw))
             }
             Some(_) => Pending::Ready(error_reply(&format!(
                 "CROSSSLOT '{name}' needs its keys on one server, and they hash to different servers; \

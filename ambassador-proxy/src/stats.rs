@@ -160,21 +160,43 @@ pub struct PoolStats {
     /// Time from a request's arrival to its reply, for requests that
     /// went to servers (`/metrics`).
     pub latency: Histogram,
-    /// Requests per command, for `/metrics`: (upper-case name, count).
-    pub commands: Vec<(&'static str, Counter)>,
+    /// Requests and errors per command, for `/metrics`, by upper-case name.
+    pub commands: Vec<(&'static str, CommandStats)>,
     /// Per server, in the pool's server order; replaced when a reload
     /// changes the servers (a server that stays keeps its counters).
     pub servers: arc_swap::ArcSwap<Vec<Arc<ServerStats>>>,
 }
 
+/// Requests of one command and how many got an error reply.
+#[derive(Debug, Default)]
+pub struct CommandStats {
+    /// Requests.
+    pub requests: Counter,
+    /// Error replies, the proxy's or a server's.
+    pub errors: Counter,
+}
+
 impl PoolStats {
+    /// Counts the reply to a request from `origin`, and its latency when
+    /// it went to servers (`started`).
+    pub fn replied(&self, origin: crate::proxy::Origin, reply: &[u8], started: Option<Instant>) {
+        if let Some(started) = started {
+            self.latency.record(started.elapsed());
+        }
+        if reply.first() == Some(&b'-') {
+            if let Some(command) = origin.command.and_then(|at| self.commands.get(at)) {
+                command.1.errors.incr();
+            }
+        }
+    }
+
     /// Zeroed statistics of the pool `name`, with no servers yet.
     pub fn new(name: &str) -> PoolStats {
         PoolStats {
             name: name.to_owned(),
             commands: crate::command::names()
                 .into_iter()
-                .map(|name| (name, Counter::default()))
+                .map(|name| (name, CommandStats::default()))
                 .collect(),
             ..PoolStats::default()
         }

@@ -58,18 +58,28 @@ fn metrics_health_and_readiness() {
         let _: () = client.set(format!("k{i}"), i).unwrap();
     }
     let _: Option<i64> = client.get("k1").unwrap();
+    // A server's error reply (wrong type) and one of the proxy's (arity).
+    assert!(redis::cmd("LPUSH")
+        .arg("k1")
+        .arg("x")
+        .query::<i64>(&mut client)
+        .is_err());
+    assert!(redis::cmd("GET").query::<Option<i64>>(&mut client).is_err());
     let (status, metrics) = get(metrics_port, "/metrics");
     assert_eq!(status, 200);
     let server = format!("pool=\"pool\",server=\"127.0.0.1:{}\"", backend.port);
     for line in [
         "ambassador_commands_total{pool=\"pool\",command=\"set\"} 3".to_owned(),
-        "ambassador_commands_total{pool=\"pool\",command=\"get\"} 1".to_owned(),
+        "ambassador_commands_total{pool=\"pool\",command=\"get\"} 2".to_owned(),
+        "ambassador_command_errors_total{pool=\"pool\",command=\"get\"} 1".to_owned(),
+        "ambassador_command_errors_total{pool=\"pool\",command=\"lpush\"} 1".to_owned(),
+        "ambassador_command_errors_total{pool=\"pool\",command=\"set\"} 0".to_owned(),
         "ambassador_client_connections{pool=\"pool\"} 1".to_owned(),
         format!("ambassador_server_up{{{server}}} 1"),
         format!("ambassador_server_connections{{{server}}} 1"),
         format!("ambassador_server_ejected{{{server}}} 0"),
-        "ambassador_request_duration_seconds_count{pool=\"pool\"} 4".to_owned(),
-        "ambassador_request_duration_seconds_bucket{pool=\"pool\",le=\"+Inf\"} 4".to_owned(),
+        "ambassador_request_duration_seconds_count{pool=\"pool\"} 5".to_owned(),
+        "ambassador_request_duration_seconds_bucket{pool=\"pool\",le=\"+Inf\"} 5".to_owned(),
     ] {
         assert!(
             metrics.lines().any(|l| l == line),
