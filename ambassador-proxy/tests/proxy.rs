@@ -559,3 +559,22 @@ fn a_client_that_does_not_read_its_replies_is_held_back() {
     }
     sending.join().unwrap();
 }
+
+#[test]
+fn an_acl_user_authenticates_the_server_connections() {
+    let backend = RedisServer::start_with(&[
+        "--user", "default", "off", "--user", "app", "on", ">pw", "~*", "+@all",
+    ]);
+    let proxy = Proxy::start(&[&backend], "  redis_auth: app pw\n");
+    let mut raw = proxy.raw();
+    raw.command(&[b"AUTH", b"app", b"pw"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    raw.command(&[b"SET", b"k", b"v"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    let mut direct = redis::Client::open(format!("redis://app:pw@127.0.0.1:{}/", backend.port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let stored: String = direct.get("k").unwrap();
+    assert_eq!(stored, "v");
+}
