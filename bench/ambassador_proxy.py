@@ -16,48 +16,23 @@ import argparse
 import csv
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from processes import cpu_seconds, free_port, status_mib, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY = os.path.join(ROOT, "target", "release", "ambassador-proxy")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_for(port, proc):
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"process on port {port} exited: {proc.args}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    sys.exit(f"nothing listens on port {port}")
 
 
-def peak_rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def benchmark(port, requests, pipeline):
@@ -150,7 +125,7 @@ def main():
                 print(f"{mode:24} {ours['SET'][0] / theirs['SET'][0]:9.2f}x {ours['GET'][0] / theirs['GET'][0]:9.2f}x "
                       f"{ours['SET'][1] / theirs['SET'][1]:7.2f}x {ours['GET'][1] / theirs['GET'][1]:7.2f}x "
                       f"{cpu[(mode, 'ambassador-proxy')]:9.2f} {cpu[(mode, 'nutcracker 0.5.0')]:8.2f}")
-            nut_rss, amb_rss = peak_rss_mib(nut.pid), peak_rss_mib(amb.pid)
+            nut_rss, amb_rss = status_mib(nut.pid, "VmHWM"), status_mib(amb.pid, "VmHWM")
             print(f"\n## peak RSS: nutcracker {nut_rss:.1f} MiB, ambassador-proxy {amb_rss:.1f} MiB "
                   f"({amb_rss / nut_rss:.2f}x)")
     finally:

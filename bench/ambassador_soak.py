@@ -25,41 +25,21 @@ import asyncio
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from processes import free_port, status_mib, wait_for
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY = os.path.join(ROOT, "target", "release", "ambassador-proxy")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_for(port, proc):
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"process for port {port} exited: {proc.args}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    sys.exit(f"nothing listens on port {port}")
 
 
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def redis_server(port):
@@ -144,7 +124,7 @@ async def soak(port, args, victim, victim_port, amb_pid):
     while not all(t.done() for t in tasks):
         await asyncio.sleep(1)
         elapsed = time.monotonic() - start
-        rss.append((round(elapsed), rss_mib(amb_pid)))
+        rss.append((round(elapsed), status_mib(amb_pid, "VmRSS")))
         if not killed and elapsed >= args.seconds / 3:
             victim[0].send_signal(signal.SIGKILL)
             victim[0].wait()
@@ -226,11 +206,11 @@ def main():
 
             print(f"\n## idle: {args.idle} connections, one PING each")
             for name, port, pid in (("ambassador-proxy", amb_port, amb.pid), ("nutcracker 0.5.0", nut_port, nut.pid)):
-                before = rss_mib(pid)
+                before = status_mib(pid, "VmRSS")
 
                 async def hold():
                     conns = await idle(port, args.idle)
-                    grown = rss_mib(pid) - before
+                    grown = status_mib(pid, "VmRSS") - before
                     for _, writer in conns:
                         writer.close()
                     return grown
