@@ -1,14 +1,23 @@
 //! ambassador-proxy: a consistent-hash Redis proxy that places keys exactly
 //! as twemproxy does.
 //!
-//! The map:
+//! The map, in the order a request meets it:
 //!
-//! - [`config`]: twemproxy's YAML, the malexer image's environment, defaults.
-//! - [`hash`]: twemproxy's twelve hash functions, bit for bit.
-//! - [`distribution`]: ketama, modula and random over the live servers.
-//! - [`eject`]: servers leaving and rejoining the ring (`auto_eject_hosts`).
-//! - [`pool`]: a pool's servers in twemproxy's order, hash tags, and the
-//!   server a key goes to.
+//! - [`listen`]: accepting clients on each pool's address.
+//! - [`client`]: one task per client: requests read, replies written in order.
+//! - [`protocol`]: RESP framing (redis-protocol), inline commands, limits.
+//! - [`command`]: the command table: where each command's keys are.
+//! - [`proxy`]: a pool at run time: routing to one server, fan-out, keys
+//!   that must be together; [`fanout`] merges the parts' replies.
+//! - [`pool`], [`hash`], [`distribution`]: which server a key goes to,
+//!   bit for bit as twemproxy; [`eject`]: servers leaving and rejoining
+//!   the ring (`auto_eject_hosts`).
+//! - [`backend`]: one pipelined connection to a server, with reconnects;
+//!   [`resolve`]: server names to addresses without libc.
+//! - [`config`]: twemproxy's YAML, the malexer image's environment,
+//!   defaults; [`reload`]: swapping in a changed configuration.
+//! - [`stats`], [`metrics`]: twemproxy's stats JSON, Prometheus, probes.
+//! - [`cli`]: nutcracker's command line and ours.
 
 pub mod backend;
 pub mod cli;

@@ -2,8 +2,8 @@
 //! the server it landed on under twemproxy.
 //!
 //! Several of them read the key as C `char`, which is signed on x86: a byte
-//! of 0x80 or more is sign-extended before it is mixed in. [`signed32`] and
-//! [`signed64`] reproduce that; without them non-ASCII keys would move.
+//! of 0x80 or more is sign-extended before it is mixed in. `signed32` and
+//! `signed64` reproduce that; without them non-ASCII keys would move.
 
 mod crc;
 mod fnv;
