@@ -5,31 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
-
-/// SETs `key` through `raw` until it is stored on `server`; errors on the
-/// way (the old address failing) are allowed until the deadline.
-fn until_stored_on(raw: &mut Raw, key: &str, ip: &str, server: &RedisServer) {
-    let deadline = Instant::now() + DEADLINE;
-    let client = redis::Client::open(format!("redis://{ip}:{}/", server.port)).unwrap();
-    let mut direct = client.get_connection().unwrap();
-    loop {
-        raw.command(&[b"SET", key.as_bytes(), b"v"]);
-        let reply = raw.text();
-        assert!(reply == "+OK\r\n" || reply.starts_with("-ERR"), "{reply:?}");
-        if redis::cmd("EXISTS").arg(key).query::<i64>(&mut direct).unwrap() == 1 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{key} never reached {ip}:{}",
-            server.port
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn a_server_found_again_at_its_new_address() {

@@ -174,6 +174,28 @@ pub fn set_all_through(port: u16, keys: &[Vec<u8>]) {
     );
 }
 
+/// SETs `key` through `raw` until it is stored on `server`; errors on the
+/// way (the old address failing) are allowed until the deadline.
+pub fn until_stored_on(raw: &mut Raw, key: &str, ip: &str, server: &RedisServer) {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let client = redis::Client::open(format!("redis://{ip}:{}/", server.port)).unwrap();
+    let mut direct = client.get_connection().unwrap();
+    loop {
+        raw.command(&[b"SET", key.as_bytes(), b"v"]);
+        let reply = raw.text();
+        assert!(reply == "+OK\r\n" || reply.starts_with("-ERR"), "{reply:?}");
+        if redis::cmd("EXISTS").arg(key).query::<i64>(&mut direct).unwrap() == 1 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{key} never reached {ip}:{}",
+            server.port
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A redis-rs connection to 127.0.0.1:`port`.
 pub fn connection(port: u16) -> redis::Connection {
     redis::Client::open(format!("redis://127.0.0.1:{port}/"))
