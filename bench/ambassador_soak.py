@@ -5,9 +5,9 @@ idle connections, against nutcracker.
 
 Part 1 (soak): --clients concurrent clients (default 1000) pipeline
 --depth SET/GET pairs each (default 8) for --seconds (default 60). Every
-key and value is unique, so a reply given to the wrong request shows. A
-third of the way in, one backend is killed (SIGKILL); two thirds in, it is
-started again on its port. Checks: the proxy stays up; each SET gets +OK
+key and value is unique, so a reply given to the wrong request shows. One
+backend is killed (SIGKILL) and started again on its port --cycles times
+(default 1: killed a third of the way in, back at two thirds). Checks: the proxy stays up; each SET gets +OK
 or an error; each GET gets its own SET's value, or an error, or (only when
 its SET failed) nil; no other reply. Prints the counts and the proxy's RSS
 over time, and exits 1 on any wrong reply.
@@ -120,20 +120,23 @@ async def soak(port, args, victim, victim_port, amb_pid):
     stop_at = start + args.seconds
     tasks = [asyncio.create_task(client(port, i, args.depth, stop_at, counts)) for i in range(args.clients)]
     rss = []
-    killed = restarted = False
+    # Kills and restarts take turns at equal steps: with 2 cycles, killed
+    # at 1/5 and 3/5 of the time, started again at 2/5 and 4/5.
+    steps = [args.seconds * (i + 1) / (2 * args.cycles + 1) for i in range(2 * args.cycles)]
     while not all(t.done() for t in tasks):
         await asyncio.sleep(1)
         elapsed = time.monotonic() - start
         rss.append((round(elapsed), status_mib(amb_pid, "VmRSS")))
-        if not killed and elapsed >= args.seconds / 3:
-            victim[0].send_signal(signal.SIGKILL)
-            victim[0].wait()
-            killed = True
-            print(f"{elapsed:5.1f} s: killed the redis-server on port {victim_port}")
-        if killed and not restarted and elapsed >= 2 * args.seconds / 3:
-            victim[0] = redis_server(victim_port)
-            restarted = True
-            print(f"{elapsed:5.1f} s: started it again")
+        while steps and elapsed >= steps[0]:
+            kill = len(steps) % 2 == 0
+            steps.pop(0)
+            if kill:
+                victim[0].send_signal(signal.SIGKILL)
+                victim[0].wait()
+                print(f"{elapsed:5.1f} s: killed the redis-server on port {victim_port}")
+            else:
+                victim[0] = redis_server(victim_port)
+                print(f"{elapsed:5.1f} s: started it again")
     for t in tasks:
         if t.exception():
             counts["wrong"] += 1
@@ -159,6 +162,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--depth", type=int, default=8, help="SET/GET pairs per pipeline (default 8)")
+    parser.add_argument("--cycles", type=int, default=1, help="kills and restarts of one backend (default 1)")
     parser.add_argument("--idle", type=int, default=10000)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -194,7 +198,7 @@ def main():
             wait_for(nut_port, nut)
 
             print(f"## soak: {args.clients} clients x {args.depth} SET/GET pairs per pipeline, {args.seconds} s, "
-                  f"one of 3 redis-servers killed and restarted")
+                  f"one of 3 redis-servers killed and restarted {args.cycles} time(s)")
             counts, rss = asyncio.run(soak(amb_port, args, backends[1], ports[1], amb.pid))
             alive = amb.poll() is None
             for key, value in counts.items():
