@@ -102,7 +102,8 @@ fn key_on(proxy: &Proxy, backend: &RedisServer) -> String {
 #[test]
 fn a_stopped_server_times_out_its_requests_without_holding_up_the_others() {
     let backends: Vec<RedisServer> = (0..2).map(|_| RedisServer::start()).collect();
-    let proxy = Proxy::start(&refs(&backends), "  timeout: 300\n");
+    // No health-check PINGs: one could time out too while the server is stopped.
+    let proxy = Proxy::start_with(&refs(&backends), "  timeout: 300\n", &["--health-interval", "1h"]);
     let stopped_key = key_on(&proxy, &backends[0]);
     let running_key = key_on(&proxy, &backends[1]);
     let mut slow = proxy.raw();
@@ -187,9 +188,11 @@ fn a_killed_server_gets_errors_then_is_used_again_when_it_comes_back() {
 #[test]
 fn an_ejected_server_returns_to_the_ring_after_the_retry_timeout() {
     let backends: Vec<RedisServer> = (0..3).map(|_| RedisServer::start()).collect();
-    let proxy = Proxy::start(
+    // No health-check PINGs: a failed one would eject the server again.
+    let proxy = Proxy::start_with(
         &refs(&backends),
         "  timeout: 1000\n  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 1500\n",
+        &["--health-interval", "1h"],
     );
     let key = key_on(&proxy, &backends[0]);
     let mut raw = proxy.raw();
