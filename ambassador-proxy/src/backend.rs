@@ -62,6 +62,12 @@ pub struct Target {
     pub db: u32,
     /// Turn on TCP keepalive.
     pub keepalive: bool,
+    /// The pool's `timeout`. Requests get their timeout errors from
+    /// [`Backend::send`]; when the oldest request has had no reply for
+    /// twice this long, nothing behind it can be answered either (replies
+    /// come in order), so the connection is taken for dead and made again,
+    /// as twemproxy does (twice: the requests' own timeouts come first).
+    pub timeout: Option<Duration>,
 }
 
 type Slot = oneshot::Sender<Result<Reply, BackendError>>;
@@ -76,6 +82,7 @@ struct Job {
 struct Waiting {
     slot: Slot,
     bytes: u64,
+    written_at: Instant,
 }
 
 /// A handle on a server connection; cheap to clone.
@@ -203,7 +210,13 @@ async fn run(
         let (reader, writer) = stream.into_split();
         let (waiting_tx, waiting_rx) = mpsc::unbounded_channel();
         let (writing, written) = oneshot::channel::<()>();
-        let read = tokio::spawn(read_replies(reader, waiting_rx, written, reporter.clone()));
+        let read = tokio::spawn(read_replies(
+            reader,
+            waiting_rx,
+            written,
+            target.timeout,
+            reporter.clone(),
+        ));
         let moved = std::pin::pin!(moved_away(&resolver, &target.host, peer.ip()));
         let writer_end = write_requests(writer, first, &mut queue, waiting_tx, writing, moved, stats).await;
         let reader_end = read.await.unwrap_or(End::Broken);
@@ -279,6 +292,7 @@ async fn write_requests(
         // without it, unpipelined clients cost one write each.
         tokio::task::yield_now().await;
         batch.clear();
+        let written_at = Instant::now();
         let push = |job: Job, batch: &mut BytesMut| {
             let bytes = job.request.len() as u64;
             batch.extend_from_slice(&job.request);
@@ -290,6 +304,7 @@ async fn write_requests(
                 .send(Waiting {
                     slot: job.reply,
                     bytes,
+                    written_at,
                 })
                 .is_ok()
         };
@@ -307,22 +322,35 @@ async fn write_requests(
 }
 
 /// Reads replies and gives each to the oldest waiting request, until the
-/// connection fails or the writer is done (`written`) and every reply is
-/// in. Returning drops the queue of reply slots, failing every request
-/// still waiting.
+/// connection fails, the oldest request goes unanswered for twice
+/// `timeout` (the connection is stuck), or the writer is done (`written`) and every
+/// reply is in. Returning drops the queue of reply slots, failing every
+/// request still waiting.
 async fn read_replies(
     mut reader: OwnedReadHalf,
     mut waiting: mpsc::UnboundedReceiver<Waiting>,
     mut written: oneshot::Receiver<()>,
+    timeout: Option<Duration>,
     reporter: Reporter,
 ) -> End {
     let stats = &reporter.stats;
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut writer_done = false;
+    // The oldest request written and not answered, taken off the queue so
+    // that its age can be watched.
+    let mut oldest: Option<Waiting> = None;
+    let mut last_read = Instant::now();
     let end = 'reading: loop {
-        if writer_done && waiting.is_empty() {
+        if oldest.is_none() {
+            oldest = waiting.try_recv().ok();
+        }
+        if writer_done && oldest.is_none() {
             break End::Done;
         }
+        let stuck_at = oldest
+            .as_ref()
+            .zip(timeout)
+            .map(|(request, timeout)| request.written_at.max(last_read) + 2 * timeout);
         tokio::select! {
             read = reader.read_buf(&mut buf) => match read {
                 Ok(0) => {
@@ -333,27 +361,42 @@ async fn read_replies(
                     stats.server_err.incr();
                     break End::Broken;
                 }
-                Ok(_) => {}
+                Ok(_) => last_read = Instant::now(),
             },
+            request = waiting.recv(), if oldest.is_none() && !writer_done => {
+                // None: the writer is gone, and with it every sender.
+                writer_done = request.is_none();
+                oldest = request;
+                continue;
+            }
             _ = &mut written, if !writer_done => {
                 writer_done = true;
                 continue;
+            }
+            () = sleep_until_or_never(stuck_at) => {
+                warn!(server = %stats.name, "no reply within the timeout; reconnecting");
+                stats.server_err.incr();
+                break End::Broken;
             }
         }
         let mut answered = false;
         loop {
             match next_reply(&mut buf) {
-                Ok(Some(reply)) => match waiting.recv().await {
-                    Some(request) => {
-                        answered = true;
-                        stats.out_queue.decr();
-                        stats.out_queue_bytes.sub(request.bytes);
-                        stats.responses.incr();
-                        stats.response_bytes.add(reply.raw.len() as u64);
-                        let _ = request.slot.send(Ok(reply));
-                    }
-                    None => break 'reading End::Broken,
-                },
+                Ok(Some(reply)) => {
+                    let request = match oldest.take() {
+                        Some(request) => request,
+                        None => match waiting.recv().await {
+                            Some(request) => request,
+                            None => break 'reading End::Broken,
+                        },
+                    };
+                    answered = true;
+                    stats.out_queue.decr();
+                    stats.out_queue_bytes.sub(request.bytes);
+                    stats.responses.incr();
+                    stats.response_bytes.add(reply.raw.len() as u64);
+                    let _ = request.slot.send(Ok(reply));
+                }
                 Ok(None) => break,
                 Err(e) => {
                     warn!(server = %stats.name, error = %e, "unparsable reply; dropping the connection");
@@ -367,12 +410,23 @@ async fn read_replies(
         }
     };
     waiting.close();
-    while let Ok(request) = waiting.try_recv() {
+    let lost = |request: Waiting| {
         stats.out_queue.decr();
         stats.out_queue_bytes.sub(request.bytes);
         let _ = request.slot.send(Err(BackendError::Lost(stats.name.clone())));
+    };
+    oldest.into_iter().for_each(lost);
+    while let Ok(request) = waiting.try_recv() {
+        lost(request);
     }
     end
+}
+
+async fn sleep_until_or_never(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Resolves the server's name, connects to the first address that

@@ -113,6 +113,7 @@ impl PoolRuntime {
                     auth: config.redis_auth.clone(),
                     db: config.redis_db,
                     keepalive: config.tcpkeepalive,
+                    timeout: config.timeout,
                 };
                 let reporter = Reporter {
                     stats: servers[index].clone(),

@@ -138,6 +138,48 @@ fn a_stopped_server_times_out_its_requests_without_holding_up_the_others() {
 }
 
 #[test]
+fn a_connection_stuck_for_twice_the_timeout_is_made_again() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start_with(&[&backend], "  timeout: 200\n", &["--health-interval", "1h"]);
+    let mut raw = proxy.raw();
+    raw.command(&[b"SET", b"k", b"v"]);
+    assert_eq!(raw.text(), "+OK\r\n");
+    let before = connections_received(&backend);
+
+    signal(backend.process.pid(), Signal::STOP);
+    raw.command(&[b"GET", b"k"]);
+    assert!(raw.text().contains("did not reply in time"));
+    // At twice the timeout without a reply the proxy drops the connection.
+    let server = format!("127.0.0.1:{}", backend.port);
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while proxy.stats()["pool"][&server]["server_err"] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stuck connection was kept"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(backend.process.pid(), Signal::CONT);
+
+    raw.command(&[b"GET", b"k"]);
+    assert_eq!(raw.text(), "$1\r\nv\r\n");
+    // One connection for this count, one the proxy's new one.
+    assert!(connections_received(&backend) >= before + 2);
+}
+
+/// How many connections `server` has accepted since it started.
+fn connections_received(server: &RedisServer) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query(&mut connection(server.port))
+        .unwrap();
+    info.lines()
+        .find_map(|line| line.strip_prefix("total_connections_received:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("total_connections_received in INFO stats")
+}
+
+#[test]
 fn a_killed_server_gets_errors_then_is_used_again_when_it_comes_back() {
     let mut backends: Vec<RedisServer> = (0..2).map(|_| RedisServer::start()).collect();
     let proxy = Proxy::start(&refs(&backends), "");
