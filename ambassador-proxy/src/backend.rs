@@ -165,6 +165,9 @@ fn backoff(failures_in_a_row: u32) -> Duration {
     Duration::from_millis(25 << failures_in_a_row.min(7)).min(Duration::from_secs(2))
 }
 
+/// Owns the connection to `target`: connects at the first job (resting
+/// after failed connects), then writes and reads until the connection
+/// breaks or the server moves, and connects again at the next job.
 async fn run(
     target: Target,
     mut queue: mpsc::UnboundedReceiver<Job>,
