@@ -72,8 +72,11 @@ impl Health {
     /// The placement to use now; brings back servers whose time is up.
     pub fn placement(&self) -> Guard<Arc<Placement>> {
         let next = self.next_rebuild.load(Ordering::Acquire);
-        if next != 0 && self.micros(Instant::now()) >= next {
-            self.rebuild(Instant::now());
+        if next != 0 {
+            let now = Instant::now();
+            if self.micros(now) >= next {
+                self.rebuild(now);
+            }
         }
         self.current.load()
     }

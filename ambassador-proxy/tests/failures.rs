@@ -46,22 +46,11 @@ fn provoke_ejection(port: u16, stats_port: u16, pool: &str) {
 #[test]
 fn during_an_ejection_keys_land_where_nutcracker_puts_them() {
     let mut backends: Vec<RedisServer> = (0..4).map(|_| RedisServer::start()).collect();
-    let yaml_for = |port: u16| {
-        let mut yaml = format!(
-            "pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n  auto_eject_hosts: true\n  \
-             server_failure_limit: 1\n  server_retry_timeout: 600000\n  servers:\n"
-        );
-        for backend in &backends {
-            yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
-        }
-        yaml
-    };
+    let settings = "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 600000\n";
+    let yaml_for = |port: u16| pool_yaml(port, &refs(&backends), settings);
     let dir = tempfile::tempdir().unwrap();
     let nutcracker = Nutcracker::start(dir.path(), yaml_for);
-    let ours = Proxy::start(
-        &refs(&backends[..]),
-        "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 600000\n",
-    );
+    let ours = Proxy::start(&refs(&backends), settings);
     let keys: Vec<Vec<u8>> = (0..3000).map(|i| format!("user:{i}").into_bytes()).collect();
 
     let gone = backends.remove(2);

@@ -7,15 +7,6 @@ mod common;
 
 use common::*;
 
-/// The configuration of one pool listening on `port` over `backends`.
-fn config_over(port: u16, backends: &[&RedisServer], settings: &str) -> String {
-    let mut yaml = format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
-    for backend in backends {
-        yaml.push_str(&format!("   - 127.0.0.1:{}:1\n", backend.port));
-    }
-    yaml
-}
-
 /// Replaces the file as editors and ConfigMaps do: a new file renamed over it.
 fn replace(path: &std::path::Path, text: &str) {
     let next = path.with_extension("next");
@@ -40,7 +31,7 @@ fn a_changed_file_moves_the_pool_to_new_servers_without_dropping_clients() {
     let mut waiting = proxy.raw();
     waiting.command(&[b"GET", b"slow"]);
 
-    replace(&config, &config_over(proxy.port, &[&new], "  timeout: 10000\n"));
+    replace(&config, &pool_yaml(proxy.port, &[&new], "  timeout: 10000\n"));
     proxy.process.stderr.wait_for_text("configuration reloaded");
     until_stored_on(&mut client, "after", "127.0.0.1", &new);
     // ...is answered by the old server once it runs again.
@@ -75,7 +66,7 @@ fn a_broken_file_is_refused_and_sighup_reloads() {
     );
 
     // A new listen address needs a restart: refused too.
-    replace(&config, &config_over(free_port(), &[&second], ""));
+    replace(&config, &pool_yaml(free_port(), &[&second], ""));
     proxy.process.stderr.wait_for_text("listen addresses changed");
 
     // Written through a hard link in another directory, which the watcher
@@ -83,7 +74,7 @@ fn a_broken_file_is_refused_and_sighup_reloads() {
     let elsewhere = tempfile::tempdir().unwrap();
     let link = elsewhere.path().join("link.yml");
     std::fs::hard_link(&config, &link).unwrap();
-    std::fs::write(&link, config_over(proxy.port, &[&second], "")).unwrap();
+    std::fs::write(&link, pool_yaml(proxy.port, &[&second], "")).unwrap();
     signal(proxy.process.pid(), Signal::HUP);
     proxy
         .process

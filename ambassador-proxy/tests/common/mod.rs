@@ -31,11 +31,7 @@ impl Proxy {
 
     /// [`Proxy::start`] with extra command-line arguments.
     pub fn start_with(backends: &[&RedisServer], settings: &str, args: &[&str]) -> Proxy {
-        let servers: Vec<String> = backends
-            .iter()
-            .map(|b| format!("127.0.0.1:{}:1", b.port))
-            .collect();
-        Proxy::start_over(&servers, settings, args)
+        Proxy::start_over(&server_lines(backends), settings, args)
     }
 
     /// [`Proxy::start_with`] over `servers` given as twemproxy's server lines.
@@ -44,12 +40,7 @@ impl Proxy {
         let config = dir.path().join("proxy.yml");
         let stats_port = free_port();
         let (process, port) = start_listening(|port| {
-            let mut yaml =
-                format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
-            for server in servers {
-                yaml.push_str(&format!("   - {server}\n"));
-            }
-            std::fs::write(&config, yaml).unwrap();
+            std::fs::write(&config, pool_yaml_over(port, servers, settings)).unwrap();
             let mut command = started_with(&config, stats_port);
             command.args(args);
             command
@@ -88,6 +79,30 @@ impl Proxy {
     pub fn client(&self) -> redis::Connection {
         connection(self.port)
     }
+}
+
+/// One pool (named `pool`) listening on 127.0.0.1:`port` over `servers`,
+/// given as twemproxy's server lines; `settings` are extra YAML lines for
+/// the pool, indented two spaces.
+pub fn pool_yaml_over(port: u16, servers: &[String], settings: &str) -> String {
+    let mut yaml = format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
+    for server in servers {
+        yaml.push_str(&format!("   - {server}\n"));
+    }
+    yaml
+}
+
+/// [`pool_yaml_over`] the redis-servers `backends`, weight 1 each.
+pub fn pool_yaml(port: u16, backends: &[&RedisServer], settings: &str) -> String {
+    pool_yaml_over(port, &server_lines(backends), settings)
+}
+
+/// twemproxy's server lines for `backends`, weight 1 each.
+fn server_lines(backends: &[&RedisServer]) -> Vec<String> {
+    backends
+        .iter()
+        .map(|b| format!("127.0.0.1:{}:1", b.port))
+        .collect()
 }
 
 /// The proxy's command line for configuration file `config` and stats
