@@ -67,7 +67,22 @@ pub struct Target {
     /// twice this long, nothing behind it can be answered either (replies
     /// come in order), so the connection is taken for dead and made again,
     /// as twemproxy does (twice: the requests' own timeouts come first).
+    /// It also bounds each connect attempt and the AUTH/SELECT after it
+    /// ([`CONNECT_TIMEOUT`] when unset).
     pub timeout: Option<Duration>,
+}
+
+/// How long a connect attempt (and the connection's AUTH/SELECT) may take
+/// when the pool sets no `timeout`. Without a bound, a connect to an
+/// address that swallows packets (a deleted pod's IP) waits for the
+/// kernel's SYN retries, about two minutes, while every request for the
+/// server queues behind it.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Target {
+    fn connect_timeout(&self) -> Duration {
+        self.timeout.unwrap_or(CONNECT_TIMEOUT)
+    }
 }
 
 type Slot = oneshot::Sender<Result<Reply, BackendError>>;
@@ -444,16 +459,18 @@ async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, Soc
         .resolve(&target.host)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
+    let limit = target.connect_timeout();
     let mut failure = format!("'{}' resolves to no address", target.host);
     let mut connected = None;
     for address in addresses {
         let peer = SocketAddr::new(address, target.port);
-        match TcpStream::connect(peer).await {
-            Ok(stream) => {
+        match tokio::time::timeout(limit, TcpStream::connect(peer)).await {
+            Ok(Ok(stream)) => {
                 connected = Some((stream, peer));
                 break;
             }
-            Err(e) => failure = format!("{peer}: {e}"),
+            Ok(Err(e)) => failure = format!("{peer}: {e}"),
+            Err(_) => failure = format!("{peer}: no answer to connect within {limit:?}"),
         }
     }
     let (mut stream, peer) = connected.ok_or_else(|| unreachable(failure))?;
@@ -461,6 +478,18 @@ async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, Soc
     if target.keepalive {
         let _ = socket2::SockRef::from(&stream).set_keepalive(true);
     }
+    match tokio::time::timeout(limit, set_up(&mut stream, target)).await {
+        Ok(Ok(())) => Ok((stream, peer)),
+        Ok(Err(reason)) => Err(unreachable(reason)),
+        Err(_) => Err(unreachable(format!(
+            "{peer}: no reply to AUTH/SELECT within {limit:?}"
+        ))),
+    }
+}
+
+/// Sends the connection's AUTH and SELECT and checks their replies; the
+/// error says what went wrong.
+async fn set_up(stream: &mut TcpStream, target: &Target) -> Result<(), String> {
     let mut setup: Vec<Vec<&[u8]>> = Vec::new();
     if let Some(auth) = &target.auth {
         let mut command: Vec<&[u8]> = vec![b"AUTH"];
@@ -475,30 +504,19 @@ async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, Soc
     for command in &setup {
         let mut request = BytesMut::new();
         encode_request(command, &mut request);
-        stream
-            .write_all(&request)
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
+        stream.write_all(&request).await.map_err(|e| e.to_string())?;
         let reply = loop {
-            if let Some(reply) = next_reply(&mut buf).map_err(|e| unreachable(e.to_string()))? {
+            if let Some(reply) = next_reply(&mut buf).map_err(|e| e.to_string())? {
                 break reply;
             }
-            if stream
-                .read_buf(&mut buf)
-                .await
-                .map_err(|e| unreachable(e.to_string()))?
-                == 0
-            {
-                return Err(unreachable("closed during AUTH/SELECT".into()));
+            if stream.read_buf(&mut buf).await.map_err(|e| e.to_string())? == 0 {
+                return Err("closed during AUTH/SELECT".into());
             }
         };
         if reply.raw.first() == Some(&b'-') {
             let said = String::from_utf8_lossy(&reply.raw).trim().to_owned();
-            return Err(unreachable(format!(
-                "{} refused: {said}",
-                String::from_utf8_lossy(command[0])
-            )));
+            return Err(format!("{} refused: {said}", String::from_utf8_lossy(command[0])));
         }
     }
-    Ok((stream, peer))
+    Ok(())
 }
