@@ -6,11 +6,18 @@
 //! says (name servers, search domains, ndots), with hickory-resolver. DNS
 //! answers are kept at most for the refresh interval, so a StatefulSet pod
 //! that comes back with a new IP is found within it.
+//!
+//! When DNS does not answer at all (a timeout, an unreachable name server:
+//! CoreDNS restarting, a UDP packet lost), the name's last answer is used,
+//! as Envoy does: a DNS outage alone must not take the servers away. A
+//! name that DNS says does not exist, or has no address, is not.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hickory_resolver::config::{ResolveHosts, ResolverConfig, ResolverOpts};
@@ -53,6 +60,8 @@ pub struct ResolveError {
 pub struct Resolver {
     hosts: PathBuf,
     dns: TokioResolver,
+    /// Each name's last DNS answer, for when DNS does not answer.
+    last_answers: Mutex<HashMap<String, Vec<IpAddr>>>,
     /// How often a connected server's name is looked up again.
     pub refresh: Duration,
 }
@@ -72,7 +81,16 @@ impl Resolver {
                 (ResolverConfig::new(), ResolverOpts::default())
             }
         };
-        let (config, mut options) = config;
+        let (config, options) = config;
+        Resolver::with_dns(files.hosts.clone(), config, options, refresh)
+    }
+
+    fn with_dns(
+        hosts: PathBuf,
+        config: ResolverConfig,
+        mut options: ResolverOpts,
+        refresh: Duration,
+    ) -> Resolver {
         options.use_hosts_file = ResolveHosts::Never;
         options.positive_max_ttl = Some(refresh);
         options.negative_max_ttl = Some(refresh);
@@ -80,8 +98,9 @@ impl Resolver {
             .with_options(options)
             .build();
         Resolver {
-            hosts: files.hosts.clone(),
+            hosts,
             dns,
+            last_answers: Mutex::new(HashMap::new()),
             refresh,
         }
     }
@@ -101,8 +120,29 @@ impl Resolver {
         if !from_hosts.is_empty() {
             return Ok(from_hosts);
         }
-        let found = self.dns.lookup_ip(name).await.map_err(|e| fail(e.to_string()))?;
-        Ok(found.iter().collect())
+        match self.dns.lookup_ip(name).await {
+            Ok(found) => {
+                let addresses: Vec<IpAddr> = found.iter().collect();
+                self.last_answers().insert(host.to_owned(), addresses.clone());
+                Ok(addresses)
+            }
+            // DNS answered: the name has no address (any more).
+            Err(e) if e.is_nx_domain() || e.is_no_records_found() => Err(fail(e.to_string())),
+            Err(e) => match self.last_answers().get(host) {
+                Some(addresses) => {
+                    warn!(name = host, error = %e, addresses = ?addresses, "DNS did not answer; using the name's last addresses");
+                    Ok(addresses.clone())
+                }
+                None => Err(fail(e.to_string())),
+            },
+        }
+    }
+
+    fn last_answers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<IpAddr>>> {
+        // Plain data, whole after any panic of a holder.
+        self.last_answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -170,6 +210,96 @@ mod tests {
             resolver.resolve("redis-st-0").await.unwrap(),
             ["127.0.0.3".parse::<IpAddr>().unwrap()]
         );
+    }
+
+    /// What the test's DNS server does with a query.
+    #[derive(Debug, Clone, Copy)]
+    enum Answer {
+        Address(std::net::Ipv4Addr),
+        NoSuchName,
+        Silence,
+    }
+
+    /// A real DNS server on a UDP port of 127.0.0.1, answering A queries
+    /// as `answer` says at the time.
+    async fn dns_server(answer: std::sync::Arc<Mutex<Answer>>) -> u16 {
+        use hickory_resolver::proto::op::{Message, MessageType, OpCode, ResponseCode};
+        use hickory_resolver::proto::rr::{rdata::A, Record};
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = socket.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                let query = Message::from_vec(&buf[..n]).unwrap();
+                let mut reply = Message::new();
+                reply
+                    .set_id(query.id())
+                    .set_message_type(MessageType::Response)
+                    .set_op_code(OpCode::Query)
+                    .set_recursion_desired(true)
+                    .set_recursion_available(true)
+                    .add_queries(query.queries().to_vec());
+                let answer = *answer.lock().unwrap();
+                match answer {
+                    Answer::Silence => continue,
+                    Answer::NoSuchName => {
+                        reply.set_response_code(ResponseCode::NXDomain);
+                    }
+                    Answer::Address(address) => {
+                        for asked in query.queries() {
+                            if asked.query_type() == RecordType::A {
+                                let data = RData::A(A(address));
+                                reply.add_answer(Record::from_rdata(asked.name().clone(), 0, data));
+                            }
+                        }
+                    }
+                }
+                socket.send_to(&reply.to_vec().unwrap(), from).await.unwrap();
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn when_dns_does_not_answer_the_last_answer_is_used_but_not_for_a_name_that_is_gone() {
+        use hickory_resolver::config::NameServerConfigGroup;
+        let answer = std::sync::Arc::new(Mutex::new(Answer::Address("10.0.0.7".parse().unwrap())));
+        let port = dns_server(answer.clone()).await;
+        let servers = NameServerConfigGroup::from_ips_clear(&["127.0.0.1".parse().unwrap()], port, true);
+        let mut options = ResolverOpts::default();
+        options.timeout = Duration::from_millis(200);
+        options.attempts = 1;
+        let dir = tempfile::tempdir().unwrap();
+        let resolver = Resolver::with_dns(
+            dir.path().join("no-hosts-file"),
+            ResolverConfig::from_parts(None, vec![], servers),
+            options,
+            Duration::from_secs(5),
+        );
+        let found = |addresses: &[&str]| {
+            Ok::<_, ResolveError>(addresses.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect())
+        };
+        assert_eq!(
+            resolver.resolve("redis-st-0.redis-svc").await,
+            found(&["10.0.0.7"])
+        );
+
+        *answer.lock().unwrap() = Answer::Silence;
+        assert_eq!(
+            resolver.resolve("redis-st-0.redis-svc").await,
+            found(&["10.0.0.7"])
+        );
+        assert!(resolver.resolve("never-answered.redis-svc").await.is_err());
+
+        *answer.lock().unwrap() = Answer::Address("10.0.0.8".parse().unwrap());
+        assert_eq!(
+            resolver.resolve("redis-st-0.redis-svc").await,
+            found(&["10.0.0.8"])
+        );
+
+        *answer.lock().unwrap() = Answer::NoSuchName;
+        let error = resolver.resolve("redis-st-0.redis-svc").await.unwrap_err();
+        assert_eq!(error.name, "redis-st-0.redis-svc");
     }
 
     #[tokio::test]
