@@ -265,7 +265,7 @@ async fn moved_away(resolver: &Resolver, host: &str, connected_to: IpAddr) {
     }
     loop {
         tokio::time::sleep(resolver.refresh).await;
-        match resolver.resolve(host).await {
+        match resolver.resolve(host, Some(resolver.refresh)).await {
             Ok(addresses) if !addresses.is_empty() && !addresses.contains(&connected_to) => {
                 info!(server = host, from = %connected_to, to = ?addresses, "server moved; reconnecting");
                 return;
@@ -455,11 +455,11 @@ async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, Soc
         server: server.clone(),
         reason,
     };
+    let limit = target.connect_timeout();
     let addresses = resolver
-        .resolve(&target.host)
+        .resolve(&target.host, Some(limit))
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    let limit = target.connect_timeout();
     let mut failure = format!("'{}' resolves to no address", target.host);
     let mut connected = None;
     for address in addresses {

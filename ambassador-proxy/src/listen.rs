@@ -118,7 +118,7 @@ pub async fn resolve_listen(addr: &str, resolver: &Resolver) -> anyhow::Result<S
         .map_err(|_| anyhow::anyhow!("'{port}' is not a port"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let address = resolver
-        .resolve(host)
+        .resolve(host, None)
         .await?
         .into_iter()
         .next()

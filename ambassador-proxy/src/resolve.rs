@@ -106,8 +106,9 @@ impl Resolver {
     }
 
     /// The addresses of `host`: itself when it is an address, else from the
-    /// hosts file, else from DNS.
-    pub async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
+    /// hosts file, else from DNS. DNS that gives no answer within `limit`
+    /// (when given) counts as not answering: the last answer is used.
+    pub async fn resolve(&self, host: &str, limit: Option<Duration>) -> Result<Vec<IpAddr>, ResolveError> {
         if let Ok(address) = host.parse::<IpAddr>() {
             return Ok(vec![address]);
         }
@@ -120,21 +121,30 @@ impl Resolver {
         if !from_hosts.is_empty() {
             return Ok(from_hosts);
         }
-        match self.dns.lookup_ip(name).await {
-            Ok(found) => {
+        let lookup = self.dns.lookup_ip(name);
+        let looked_up = match limit {
+            Some(limit) => tokio::time::timeout(limit, lookup)
+                .await
+                .map_err(|_| format!("no answer from DNS within {limit:?}")),
+            None => Ok(lookup.await),
+        };
+        let no_answer = match looked_up {
+            Ok(Ok(found)) => {
                 let addresses: Vec<IpAddr> = found.iter().collect();
                 self.last_answers().insert(host.to_owned(), addresses.clone());
-                Ok(addresses)
+                return Ok(addresses);
             }
             // DNS answered: the name has no address (any more).
-            Err(e) if e.is_nx_domain() || e.is_no_records_found() => Err(fail(e.to_string())),
-            Err(e) => match self.last_answers().get(host) {
-                Some(addresses) => {
-                    warn!(name = host, error = %e, addresses = ?addresses, "DNS did not answer; using the name's last addresses");
-                    Ok(addresses.clone())
-                }
-                None => Err(fail(e.to_string())),
-            },
+            Ok(Err(e)) if e.is_nx_domain() || e.is_no_records_found() => return Err(fail(e.to_string())),
+            Ok(Err(e)) => e.to_string(),
+            Err(elapsed) => elapsed,
+        };
+        match self.last_answers().get(host) {
+            Some(addresses) => {
+                warn!(name = host, error = %no_answer, addresses = ?addresses, "DNS did not answer; using the name's last addresses");
+                Ok(addresses.clone())
+            }
+            None => Err(fail(no_answer)),
         }
     }
 
@@ -194,20 +204,20 @@ mod tests {
             "nameserver 127.0.0.1\n",
         );
         assert_eq!(
-            resolver.resolve("10.1.2.3").await.unwrap(),
+            resolver.resolve("10.1.2.3", None).await.unwrap(),
             ["10.1.2.3".parse::<IpAddr>().unwrap()]
         );
         assert_eq!(
-            resolver.resolve("redis-st-0.redis-svc").await.unwrap(),
+            resolver.resolve("redis-st-0.redis-svc", None).await.unwrap(),
             ["127.0.0.2".parse::<IpAddr>().unwrap()]
         );
         assert_eq!(
-            resolver.resolve("six").await.unwrap(),
+            resolver.resolve("six", None).await.unwrap(),
             ["::1".parse::<IpAddr>().unwrap()]
         );
         std::fs::write(dir.path().join("hosts"), "127.0.0.3 redis-st-0\n").unwrap();
         assert_eq!(
-            resolver.resolve("redis-st-0").await.unwrap(),
+            resolver.resolve("redis-st-0", None).await.unwrap(),
             ["127.0.0.3".parse::<IpAddr>().unwrap()]
         );
     }
@@ -266,47 +276,48 @@ mod tests {
         let answer = std::sync::Arc::new(Mutex::new(Answer::Address("10.0.0.7".parse().unwrap())));
         let port = dns_server(answer.clone()).await;
         let servers = NameServerConfigGroup::from_ips_clear(&["127.0.0.1".parse().unwrap()], port, true);
-        let mut options = ResolverOpts::default();
-        options.timeout = Duration::from_millis(200);
-        options.attempts = 1;
         let dir = tempfile::tempdir().unwrap();
+        // hickory's own defaults: 5 s per attempt, 2 attempts.
         let resolver = Resolver::with_dns(
             dir.path().join("no-hosts-file"),
             ResolverConfig::from_parts(None, vec![], servers),
-            options,
+            ResolverOpts::default(),
             Duration::from_secs(5),
         );
+        // Within 300 ms when DNS is silent, long before hickory gives up.
+        let limit = Some(Duration::from_millis(300));
+        let resolve = |name: &'static str| {
+            let resolver = &resolver;
+            async move {
+                tokio::time::timeout(Duration::from_secs(3), resolver.resolve(name, limit))
+                    .await
+                    .expect("the limit bounds the lookup")
+            }
+        };
         let found = |addresses: &[&str]| {
             Ok::<_, ResolveError>(addresses.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect())
         };
-        assert_eq!(
-            resolver.resolve("redis-st-0.redis-svc").await,
-            found(&["10.0.0.7"])
-        );
+        assert_eq!(resolve("redis-st-0.redis-svc").await, found(&["10.0.0.7"]));
 
         *answer.lock().unwrap() = Answer::Silence;
-        assert_eq!(
-            resolver.resolve("redis-st-0.redis-svc").await,
-            found(&["10.0.0.7"])
-        );
-        assert!(resolver.resolve("never-answered.redis-svc").await.is_err());
+        assert_eq!(resolve("redis-st-0.redis-svc").await, found(&["10.0.0.7"]));
+        let error = resolve("never-answered.redis-svc").await.unwrap_err();
+        assert_eq!(error.reason, "no answer from DNS within 300ms");
 
         *answer.lock().unwrap() = Answer::Address("10.0.0.8".parse().unwrap());
-        assert_eq!(
-            resolver.resolve("redis-st-0.redis-svc").await,
-            found(&["10.0.0.8"])
-        );
+        assert_eq!(resolve("redis-st-0.redis-svc").await, found(&["10.0.0.8"]));
 
         *answer.lock().unwrap() = Answer::NoSuchName;
-        let error = resolver.resolve("redis-st-0.redis-svc").await.unwrap_err();
+        let error = resolve("redis-st-0.redis-svc").await.unwrap_err();
         assert_eq!(error.name, "redis-st-0.redis-svc");
+        assert!(error.reason.contains("no records found"), "{error}");
     }
 
     #[tokio::test]
     async fn an_unknown_name_is_an_error_that_names_it() {
         // No name server: DNS cannot answer, the error says which name.
         let (resolver, _dir) = resolver("127.0.0.2 known\n", "");
-        let error = resolver.resolve("unknown.invalid").await.unwrap_err();
+        let error = resolver.resolve("unknown.invalid", None).await.unwrap_err();
         assert_eq!(error.name, "unknown.invalid");
     }
 }
