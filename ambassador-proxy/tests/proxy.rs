@@ -6,7 +6,7 @@ use std::process::Command;
 
 use ambassador_proxy::config::from_yaml;
 use ambassador_proxy::pool::Placement;
-use common::{connection, run, Proxy, RedisServer};
+use common::{connection, run, Proxy, Raw, RedisServer};
 use redis::Commands;
 
 fn three_backends() -> Vec<RedisServer> {
@@ -427,17 +427,13 @@ fn connection_settings_are_applied() {
     );
 }
 
-#[test]
-fn sigterm_answers_the_requests_in_flight_then_exits_zero() {
-    let backend = RedisServer::start();
-    let proxy = Proxy::start(&[&backend], "");
-    let mut raw = proxy.raw();
-    raw.command(&[b"SET", b"k", b"v"]);
+/// Sends `GET k` through `raw` to `backend`, frozen first so that the
+/// request stays in flight, and waits until the proxy has written it.
+fn get_held_by_a_frozen_server(proxy: &Proxy, raw: &mut Raw, backend: &RedisServer) {
+    raw.command(&[&b"SET"[..], b"k", b"v"]);
     assert_eq!(raw.text(), "+OK\r\n");
-
-    // A frozen server keeps the next request in flight.
     testkit::signal(backend.process.pid(), testkit::Signal::STOP);
-    raw.command(&[b"GET", b"k"]);
+    raw.command(&[&b"GET"[..], b"k"]);
     let server = format!("127.0.0.1:{}", backend.port);
     let deadline = std::time::Instant::now() + common::DEADLINE;
     while proxy.stats()["pool"][&server]["out_queue"] != 1 {
@@ -447,8 +443,17 @@ fn sigterm_answers_the_requests_in_flight_then_exits_zero() {
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+}
+
+#[test]
+fn sigterm_answers_the_requests_in_flight_then_exits_zero() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start(&[&backend], "");
+    let mut raw = proxy.raw();
+    get_held_by_a_frozen_server(&proxy, &mut raw, &backend);
     testkit::signal(proxy.process.pid(), testkit::Signal::TERM);
     // It stops accepting...
+    let deadline = std::time::Instant::now() + common::DEADLINE;
     while std::net::TcpStream::connect(("127.0.0.1", proxy.port)).is_ok() {
         assert!(
             std::time::Instant::now() < deadline,
@@ -470,6 +475,33 @@ fn sigterm_answers_the_requests_in_flight_then_exits_zero() {
         finished.status,
         finished.stderr
     );
+}
+
+#[test]
+fn sigint_stops_it_too_and_the_shutdown_timeout_bounds_the_wait() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start_with(&[&backend], "", &["--shutdown-timeout", "300ms"]);
+    let mut raw = proxy.raw();
+    get_held_by_a_frozen_server(&proxy, &mut raw, &backend);
+    // The server stays frozen: only the shutdown timeout ends the wait
+    // (the test's deadline is 60 s, the pool has no request timeout).
+    testkit::signal(proxy.process.pid(), testkit::Signal::INT);
+    let finished = proxy.wait();
+    testkit::signal(backend.process.pid(), testkit::Signal::CONT);
+    assert!(
+        finished.status.success(),
+        "{:?}: {}",
+        finished.status,
+        finished.stderr
+    );
+    assert!(
+        finished
+            .stderr
+            .contains("shutdown timeout reached; closing with replies outstanding"),
+        "{}",
+        finished.stderr
+    );
+    assert!(raw.reply().is_none(), "closed without a reply");
 }
 
 #[test]
