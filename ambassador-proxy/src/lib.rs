@@ -15,7 +15,8 @@
 //! - [`backend`]: one pipelined connection to a server, with reconnects;
 //!   [`resolve`]: server names to addresses without libc.
 //! - [`config`]: twemproxy's YAML, the malexer image's environment,
-//!   defaults; [`reload`]: swapping in a changed configuration.
+//!   defaults; [`serving`]: the pools' listeners and runtimes;
+//!   [`reload`]: swapping in a changed configuration.
 //! - [`stats`], [`metrics`]: twemproxy's stats JSON, Prometheus, probes.
 //! - [`cli`]: nutcracker's command line and ours.
 
@@ -35,4 +36,5 @@ pub mod protocol;
 pub mod proxy;
 pub mod reload;
 pub mod resolve;
+pub mod serving;
 pub mod stats;

@@ -9,12 +9,13 @@ use clap::Parser;
 
 use ambassador_proxy::cli::Cli;
 use ambassador_proxy::config::{from_env, Config};
-use ambassador_proxy::listen::{resolve_listen, Listener};
+use ambassador_proxy::listen::resolve_listen;
 use ambassador_proxy::metrics;
-use ambassador_proxy::proxy::{PoolRuntime, Settings};
-use ambassador_proxy::reload::{PoolSlot, Reloader};
+use ambassador_proxy::proxy::Settings;
+use ambassador_proxy::reload::Reloader;
 use ambassador_proxy::resolve::Resolver;
-use ambassador_proxy::stats::{self, PoolStats, Stats};
+use ambassador_proxy::serving::Serving;
+use ambassador_proxy::stats::{self, Stats};
 use sidecar_tail::cli::{exit_code, init_tracing_to, LogFormat};
 
 fn main() -> ExitCode {
@@ -101,34 +102,30 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
         health_interval: cli.health_interval,
         resolver: resolver.clone(),
     };
-    let mut listeners = Vec::new();
-    for pool in &config.pools {
-        let listener = Listener::bind(pool, &settings.resolver).await?;
-        tracing::info!(pool = %pool.name, listen = %pool.listen, servers = pool.servers.len(), "serving");
-        let stats = Arc::new(PoolStats::new(&pool.name));
-        let runtime = Arc::new(PoolRuntime::start(pool.clone(), stats, &settings));
-        runtime.check_health(cli.health_interval);
-        listeners.push((listener, Arc::new(PoolSlot::from(runtime))));
-    }
-    let stats = Arc::new(Stats::new(
-        listeners
-            .iter()
-            .map(|(_, slot)| slot.load().stats.clone())
-            .collect(),
-    ));
+    let stats = Arc::new(Stats::new(Vec::new()));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let serving = Serving::start(&config.pools, settings, stats.clone(), stopping).await?;
     // Before the stats port opens, so that whoever waits for it (tests,
     // probes) knows that changes to the file from then on are seen.
-    if let Some(path) = &cli.conf_file {
-        let slots = listeners.iter().map(|(_, slot)| slot.clone()).collect();
-        Reloader::new(path.clone(), config, slots, settings, stats.clone()).start();
-    } else if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        // SIGHUP would otherwise end the process.
-        tokio::spawn(async move {
-            while hangup.recv().await.is_some() {
-                tracing::warn!("SIGHUP: nothing to reload, the configuration comes from the environment");
+    let _served_without_reloads = match &cli.conf_file {
+        Some(path) => {
+            Reloader::new(path.clone(), config, serving, stats.clone()).start();
+            None
+        }
+        None => {
+            if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+                // SIGHUP would otherwise end the process.
+                tokio::spawn(async move {
+                    while hangup.recv().await.is_some() {
+                        tracing::warn!(
+                            "SIGHUP: nothing to reload, the configuration comes from the environment"
+                        );
+                    }
+                });
             }
-        });
-    }
+            Some(serving)
+        }
+    };
     if let Some(addr) = cli.metrics_addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -140,10 +137,6 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
         .await
         .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
     tokio::spawn(stats::serve(stats_listener, stats.clone()));
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    for (listener, slot) in listeners {
-        tokio::spawn(listener.serve(slot, stopping.clone()));
-    }
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = terminate.recv() => {}
@@ -153,7 +146,7 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
     let _ = stop.send(true);
     let open = || {
         stats
-            .pools
+            .pools()
             .iter()
             .map(|pool| pool.client_connections.get())
             .sum::<u64>()

@@ -65,7 +65,7 @@ fn respond(path: &str, stats: &Stats) -> Response<Full<Bytes>> {
 
 fn unready_pools(stats: &Stats) -> Vec<String> {
     stats
-        .pools
+        .pools()
         .iter()
         .filter(|pool| pool.servers.load().iter().all(|server| server.up.get() == 0))
         .map(|pool| pool.name.clone())
@@ -76,10 +76,9 @@ fn unready_pools(stats: &Stats) -> Vec<String> {
 /// under its HELP and TYPE lines, as the format requires.
 pub fn prometheus(stats: &Stats) -> String {
     let mut out = Exposition(String::new());
+    let all = stats.pools();
     let pools = || {
-        stats
-            .pools
-            .iter()
+        all.iter()
             .map(|pool| (format!("pool=\"{}\"", escape(&pool.name)), pool))
     };
     out.family(
@@ -242,7 +241,7 @@ impl Exposition {
             "histogram",
             "Time from a request's arrival to its reply, for requests that went to servers.",
         );
-        for pool in &stats.pools {
+        for pool in stats.pools().iter() {
             let p = escape(&pool.name);
             let (buckets, count, sum_micros) = pool.latency.snapshot();
             for (bound, cumulative) in buckets {

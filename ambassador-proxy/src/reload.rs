@@ -1,12 +1,14 @@
 //! Hot reload: on SIGHUP, and when the configuration file changes, the file
-//! is read and checked again and each changed pool gets a new runtime (new
-//! ring, new server connections), swapped in without closing a client.
+//! is read and checked again and the pools being served are changed to it
+//! ([`Serving::apply`]): each changed pool gets a new runtime (new ring,
+//! new server connections), swapped in without closing a client; pools
+//! added or moved get listeners, pools removed stop.
 //!
 //! Clients pick up the new runtime at their next read; requests already
 //! sent finish on the old one, whose connections close when the last of
-//! them is answered. A configuration that does not load is refused with a
-//! logged error and the running one stays. Pools and their listen
-//! addresses cannot change without a restart (the sockets are bound once).
+//! them is answered. A configuration that does not load, or whose new
+//! listeners cannot be bound, is refused with a logged error and the
+//! running one stays.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,7 +21,8 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::config::{Config, ConfigError};
-use crate::proxy::{PoolRuntime, Settings};
+use crate::proxy::PoolRuntime;
+use crate::serving::Serving;
 use crate::stats::Stats;
 
 /// A pool's current runtime, which a reload replaces.
@@ -31,34 +34,27 @@ pub enum ReloadError {
     /// The file does not load.
     #[error(transparent)]
     Invalid(#[from] ConfigError),
-    /// Pools were added, removed, renamed or moved to another address.
-    #[error("the pools or their listen addresses changed; that needs a restart")]
-    ListenersChanged,
+    /// A new listener cannot be bound.
+    #[error("{0:#}")]
+    Listen(anyhow::Error),
 }
 
 /// Reloads the configuration file into the pools' slots.
 pub struct Reloader {
     path: PathBuf,
     running: Config,
-    slots: Vec<Arc<PoolSlot>>,
-    settings: Settings,
+    serving: Serving,
     stats: Arc<Stats>,
 }
 
 impl Reloader {
-    /// A reloader of the file at `path`, whose pools (`running`) run in `slots`.
-    pub fn new(
-        path: PathBuf,
-        running: Config,
-        slots: Vec<Arc<PoolSlot>>,
-        settings: Settings,
-        stats: Arc<Stats>,
-    ) -> Reloader {
+    /// A reloader of the file at `path`, whose pools (`running`) are
+    /// `serving`; they are served as long as the reloader runs.
+    pub fn new(path: PathBuf, running: Config, serving: Serving, stats: Arc<Stats>) -> Reloader {
         Reloader {
             path,
             running,
-            slots,
-            settings,
+            serving,
             stats,
         }
     }
@@ -79,6 +75,8 @@ impl Reloader {
         tokio::spawn(async move {
             let _watcher = watcher;
             self.serve(&mut hangup, &mut changes).await;
+            // Nothing can trigger a reload any more; the pools stay served.
+            std::future::pending::<()>().await;
         });
     }
 
@@ -95,7 +93,7 @@ impl Reloader {
                 }
                 else => return,
             };
-            match self.reload() {
+            match self.reload().await {
                 Ok(true) => {
                     self.stats.reloads.incr();
                     info!(trigger, file = %self.path.display(), "configuration reloaded");
@@ -109,26 +107,17 @@ impl Reloader {
         }
     }
 
-    /// Loads the file and swaps in a new runtime for each pool that
-    /// changed; returns whether anything did.
-    pub fn reload(&mut self) -> Result<bool, ReloadError> {
+    /// Loads the file and serves its pools; returns whether anything
+    /// changed.
+    pub async fn reload(&mut self) -> Result<bool, ReloadError> {
         let config = Config::from_file(&self.path)?;
         if config == self.running {
             return Ok(false);
         }
-        if config.listeners() != self.running.listeners() {
-            return Err(ReloadError::ListenersChanged);
-        }
-        for ((slot, new), old) in self.slots.iter().zip(&config.pools).zip(&self.running.pools) {
-            if new == old {
-                continue;
-            }
-            let stats = slot.load().stats.clone();
-            let runtime = Arc::new(PoolRuntime::start(new.clone(), stats, &self.settings));
-            runtime.check_health(self.settings.health_interval);
-            slot.store(runtime);
-            info!(pool = %new.name, servers = new.servers.len(), "pool reloaded");
-        }
+        self.serving
+            .apply(&config.pools)
+            .await
+            .map_err(ReloadError::Listen)?;
         self.running = config;
         Ok(true)
     }

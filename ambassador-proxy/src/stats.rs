@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use arc_swap::ArcSwap;
+
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
@@ -207,8 +209,8 @@ impl PoolStats {
 #[derive(Debug)]
 pub struct Stats {
     started: Instant,
-    /// Per pool.
-    pub pools: Vec<Arc<PoolStats>>,
+    /// Per pool; a reload that adds or removes pools replaces the list.
+    pools: ArcSwap<Vec<Arc<PoolStats>>>,
     /// Configuration reloads that changed something (`/metrics`).
     pub reloads: Counter,
     /// Configuration reloads refused (`/metrics`).
@@ -222,8 +224,18 @@ impl Stats {
             started: Instant::now(),
             reloads: Counter::default(),
             reload_failures: Counter::default(),
-            pools,
+            pools: ArcSwap::from_pointee(pools),
         }
+    }
+
+    /// The running pools' statistics.
+    pub fn pools(&self) -> Arc<Vec<Arc<PoolStats>>> {
+        self.pools.load_full()
+    }
+
+    /// Replaces the list of pools (after a reload).
+    pub fn set_pools(&self, pools: Vec<Arc<PoolStats>>) {
+        self.pools.store(Arc::new(pools));
     }
 
     /// The JSON document, in twemproxy's shape.
@@ -231,6 +243,7 @@ impl Stats {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        let pools = self.pools();
         let mut out = String::new();
         let _ = write!(
             out,
@@ -238,10 +251,10 @@ impl Stats {
             json_string(&hostname()),
             env!("CARGO_PKG_VERSION"),
             self.started.elapsed().as_secs(),
-            self.pools.iter().map(|p| p.accepted.get()).sum::<u64>(),
-            self.pools.iter().map(|p| p.client_connections.get()).sum::<u64>()
+            pools.iter().map(|p| p.accepted.get()).sum::<u64>(),
+            pools.iter().map(|p| p.client_connections.get()).sum::<u64>()
         );
-        for pool in &self.pools {
+        for pool in pools.iter() {
             let _ = write!(
                 out,
                 ",{}:{{\"client_eof\":{},\"client_err\":{},\"client_connections\":{},\"server_ejects\":{},\"forward_error\":{},\"fragments\":{}",

@@ -1,6 +1,7 @@
 //! Hot reload: the configuration file is changed under a running proxy
 //! (and SIGHUP is sent); clients stay connected, the new servers are used,
-//! requests in flight finish where they were sent, a broken file is
+//! requests in flight finish where they were sent, pools are added, moved
+//! and removed, a broken file or an address that cannot be bound is
 //! refused and the running configuration stays.
 
 mod common;
@@ -65,9 +66,16 @@ fn a_broken_file_is_refused_and_sighup_reloads() {
         1
     );
 
-    // A new listen address needs a restart: refused too.
-    replace(&config, &pool_yaml(free_port(), &[&second], ""));
-    proxy.process.stderr.wait_for_text("listen addresses changed");
+    // A new listen address that is taken: refused too, nothing changes.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    replace(&config, &pool_yaml(taken_port, &[&second], ""));
+    proxy
+        .process
+        .stderr
+        .wait_for_text(&format!("pool 'pool': listening on 127.0.0.1:{taken_port}"));
+    client.command(&[b"SET", b"k", b"v"]);
+    assert_eq!(client.text(), "+OK\r\n");
 
     // Written through a hard link in another directory, which the watcher
     // of the file's directory does not see: SIGHUP alone reloads.
@@ -81,4 +89,52 @@ fn a_broken_file_is_refused_and_sighup_reloads() {
         .stderr
         .wait_for_text("configuration reloaded trigger=\"SIGHUP\"");
     until_stored_on(&mut client, "k2", "127.0.0.1", &second);
+}
+
+/// Waits until nothing accepts connections on `port` any more.
+fn until_refused(port: u16) {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "port {port} still accepts");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn pools_are_added_moved_and_removed() {
+    let first = RedisServer::start();
+    let second = RedisServer::start();
+    let proxy = Proxy::start(&[&first], "");
+    let config = proxy.config_path();
+    let mut on_first = proxy.raw();
+    on_first.command(&[b"SET", b"k1", b"v"]);
+    assert_eq!(on_first.text(), "+OK\r\n");
+
+    // A second pool: served at its own address, the first one untouched.
+    let second_port = free_port();
+    let second_pool = pool_yaml(second_port, &[&second], "").replace("pool:", "second:");
+    replace(
+        &config,
+        &format!("{}{second_pool}", pool_yaml(proxy.port, &[&first], "")),
+    );
+    wait_for_port(second_port, &proxy.process);
+    let mut on_second = Raw::connect(second_port);
+    until_stored_on(&mut on_second, "k2", "127.0.0.1", &second);
+    on_first.command(&[b"GET", b"k1"]);
+    assert_eq!(on_first.text(), "$1\r\nv\r\n");
+    assert!(proxy.stats()["second"].is_object(), "{}", proxy.stats());
+
+    // The first pool moves, the second goes: their listeners stop, their
+    // clients are closed; the pool is served at its new address.
+    let moved_port = free_port();
+    replace(&config, &pool_yaml(moved_port, &[&first], ""));
+    wait_for_port(moved_port, &proxy.process);
+    until_refused(second_port);
+    until_refused(proxy.port);
+    assert!(on_first.reply().is_none(), "the moved pool's client is closed");
+    assert!(on_second.reply().is_none(), "the removed pool's client is closed");
+    let mut moved = Raw::connect(moved_port);
+    moved.command(&[b"GET", b"k1"]);
+    assert_eq!(moved.text(), "$1\r\nv\r\n");
+    assert!(proxy.stats().get("second").is_none(), "{}", proxy.stats());
 }

@@ -169,15 +169,6 @@ impl Config {
         from_yaml(&text, &place)
     }
 
-    /// What a reload cannot change: the pools, where they listen and how
-    /// their listening sockets are made.
-    pub fn listeners(&self) -> Vec<(&str, &ListenAddr, u32, bool)> {
-        self.pools
-            .iter()
-            .map(|pool| (pool.name.as_str(), &pool.listen, pool.backlog, pool.reuseport))
-            .collect()
-    }
-
     /// Listen on port 6380 in front of one server, 127.0.0.1:6379.
     pub fn default_single() -> Config {
         let server = ServerSpec {
