@@ -144,13 +144,7 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
     }
     tracing::info!(timeout = ?shutdown_timeout, "stopping: answering the requests in flight");
     let _ = stop.send(true);
-    let open = || {
-        stats
-            .pools()
-            .iter()
-            .map(|pool| pool.client_connections.get())
-            .sum::<u64>()
-    };
+    let open = ambassador_proxy::client::open_clients;
     let drained = tokio::time::timeout(shutdown_timeout, async {
         while open() > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -1,21 +1,21 @@
 //! The pools being served: each one's listener, the slot that holds its
 //! runtime, and what stops it. Started at launch, changed by reloads:
 //!
-//! - a pool whose listener stays (same name, address and socket settings)
-//!   keeps it and its clients; if anything else changed, a new runtime goes
-//!   into its slot, which clients pick up at their next read;
-//! - a new pool, or one whose listener changed, gets a new listener, bound
-//!   before anything else changes, so that an address that cannot be bound
-//!   refuses the whole reload;
-//! - a pool that is gone (or whose listener changed) stops accepting, and
-//!   its clients are closed after the replies to what they already sent,
-//!   as at shutdown.
+//! - a pool at an address that was already served (by the pool of the
+//!   same name if there is one, else by any: a rename) keeps that listener
+//!   and its clients; if anything else changed, a new runtime goes into its
+//!   slot, which clients pick up at their next read;
+//! - a pool at a new address gets a new listener, bound before anything
+//!   else changes, so that an address that cannot be bound refuses the
+//!   whole reload;
+//! - a pool that is gone (or moved) stops accepting, and its clients are
+//!   closed after the replies to what they already sent, as at shutdown.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::sync::{oneshot, watch};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::PoolConfig;
 use crate::listen::Listener;
@@ -71,8 +71,11 @@ impl Serving {
         let mut claimed = vec![false; self.pools.len()];
         let mut steps = Vec::with_capacity(pools.len());
         for config in pools {
-            let kept =
-                (0..self.pools.len()).find(|&i| !claimed[i] && same_listener(&self.pools[i].config, config));
+            let at_address = |i: &usize| !claimed[*i] && self.pools[*i].config.listen == config.listen;
+            let kept = (0..self.pools.len())
+                .filter(at_address)
+                .find(|&i| self.pools[i].config.name == config.name)
+                .or_else(|| (0..self.pools.len()).find(at_address));
             steps.push(match kept {
                 Some(i) => {
                     claimed[i] = true;
@@ -112,12 +115,21 @@ impl Serving {
 
     /// `pool` with `config`: a new runtime in its slot if the config changed.
     fn update(&self, mut pool: ServedPool, config: &PoolConfig) -> ServedPool {
-        if pool.config != *config {
-            let stats = pool.slot.load().stats.clone();
-            pool.slot.store(self.runtime(config, stats));
-            pool.config = config.clone();
-            info!(pool = %config.name, servers = config.servers.len(), "pool reloaded");
+        if pool.config == *config {
+            return pool;
         }
+        if (pool.config.backlog, pool.config.reuseport) != (config.backlog, config.reuseport) {
+            warn!(pool = %config.name, "backlog and reuseport are kept for a listener that stays; restart to change them");
+        }
+        let stats = if pool.config.name == config.name {
+            pool.slot.load().stats.clone()
+        } else {
+            info!(pool = %config.name, was = %pool.config.name, "pool renamed");
+            Arc::new(PoolStats::new(&config.name))
+        };
+        pool.slot.store(self.runtime(config, stats));
+        pool.config = config.clone();
+        info!(pool = %config.name, servers = config.servers.len(), "pool reloaded");
         pool
     }
 
@@ -150,9 +162,4 @@ impl Serving {
         runtime.check_health(self.settings.health_interval);
         runtime
     }
-}
-
-/// Whether `b` can keep `a`'s listening socket.
-fn same_listener(a: &PoolConfig, b: &PoolConfig) -> bool {
-    a.name == b.name && a.listen == b.listen && a.backlog == b.backlog && a.reuseport == b.reuseport
 }

@@ -101,7 +101,7 @@ fn until_refused(port: u16) {
 }
 
 #[test]
-fn pools_are_added_moved_and_removed() {
+fn pools_are_added_moved_removed_and_renamed() {
     let first = RedisServer::start();
     let second = RedisServer::start();
     let proxy = Proxy::start(&[&first], "");
@@ -137,4 +137,18 @@ fn pools_are_added_moved_and_removed() {
     moved.command(&[b"GET", b"k1"]);
     assert_eq!(moved.text(), "$1\r\nv\r\n");
     assert!(proxy.stats().get("second").is_none(), "{}", proxy.stats());
+
+    // Renamed at the same address: the listener and its clients stay.
+    replace(
+        &config,
+        &pool_yaml(moved_port, &[&first], "").replace("pool:", "renamed:"),
+    );
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !proxy.stats()["renamed"].is_object() {
+        assert!(std::time::Instant::now() < deadline, "{}", proxy.stats());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    moved.command(&[b"GET", b"k1"]);
+    assert_eq!(moved.text(), "$1\r\nv\r\n");
+    assert!(proxy.stats().get("pool").is_none(), "{}", proxy.stats());
 }
