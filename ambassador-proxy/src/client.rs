@@ -16,7 +16,7 @@ use tracing::debug;
 use crate::command::{lookup, Command, Route};
 use crate::protocol::{bulk_reply, error_reply, next_request_within, ok_reply, Incoming};
 use crate::proxy::{wrong_arity, Pending, PoolRuntime, ReplyFuture};
-use crate::reload::PoolSlot;
+use crate::serving::PoolSlot;
 
 /// How many replies may be outstanding before reading pauses: a client that
 /// sends without reading is held back here, not buffered without end.

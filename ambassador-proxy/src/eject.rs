@@ -112,8 +112,10 @@ impl Health {
         self.rebuild(now);
     }
 
-    /// Whether `server` is out of the ring now.
-    pub fn is_ejected(&self, server: usize) -> bool {
+    /// Whether `server` is out of the ring now (`/metrics` reads the
+    /// `ejected` gauge instead).
+    #[cfg(test)]
+    fn is_ejected(&self, server: usize) -> bool {
         lock(&self.retry_at)[server].is_some_and(|at| at > Instant::now())
     }
 

@@ -10,8 +10,8 @@ use tracing::warn;
 
 use crate::client::serve_client;
 use crate::config::{ListenAddr, PoolConfig};
-use crate::reload::PoolSlot;
 use crate::resolve::Resolver;
+use crate::serving::PoolSlot;
 
 /// A bound listen socket.
 pub enum Listener {

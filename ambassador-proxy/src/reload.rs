@@ -14,19 +14,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::config::{Config, ConfigError};
-use crate::proxy::PoolRuntime;
 use crate::serving::Serving;
 use crate::stats::Stats;
-
-/// A pool's current runtime, which a reload replaces.
-pub type PoolSlot = ArcSwap<PoolRuntime>;
 
 /// Why a new configuration was refused.
 #[derive(Debug, thiserror::Error)]
