@@ -6,7 +6,7 @@
 use ambassador_proxy::distribution::Distribution;
 use ambassador_proxy::hash::HashFunction;
 use ambassador_proxy::pool::{sort_servers, Placement, ServerSpec};
-use ambassador_proxy::protocol::{encode_request, next_request};
+use ambassador_proxy::protocol::{encode_request, ReplyReader, RequestReader};
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -67,8 +67,36 @@ fn parsing(c: &mut Criterion) {
     group.bench_function("parse_set_requests", |b| {
         b.iter(|| {
             let mut buf = BytesMut::from(&stream[..]);
+            let mut reader = RequestReader::default();
             let mut count = 0;
-            while let Ok(Some(_)) = next_request(&mut buf) {
+            while let Ok(Some(_)) = reader.next(&mut buf) {
+                count += 1;
+            }
+            count
+        })
+    });
+    // Replies as a GET-heavy pipeline gets them: 64-byte values, nulls,
+    // and an MGET of ten.
+    let mut replies = BytesMut::new();
+    for i in 0..requests {
+        match i % 3 {
+            0 => replies.extend_from_slice(&[&b"$64\r\n"[..], &[b'x'; 64], b"\r\n"].concat()),
+            1 => replies.extend_from_slice(b"$-1\r\n"),
+            _ => {
+                replies.extend_from_slice(b"*10\r\n");
+                for _ in 0..10 {
+                    replies.extend_from_slice(b"$5\r\nvalue\r\n");
+                }
+            }
+        }
+    }
+    let replies = replies.freeze();
+    group.bench_function("scan_replies", |b| {
+        b.iter(|| {
+            let mut buf = BytesMut::from(&replies[..]);
+            let mut reader = ReplyReader::default();
+            let mut count = 0;
+            while let Ok(Some(_)) = reader.next(&mut buf) {
                 count += 1;
             }
             count

@@ -26,15 +26,17 @@ use tracing::{debug, info, warn};
 use std::sync::Arc;
 
 use crate::eject::Health;
-use crate::protocol::{encode_request, next_reply, Reply};
+use crate::protocol::{encode_request, next_reply, Reply, ReplyReader, Shape};
 use crate::resolve::Resolver;
 use crate::stats::ServerStats;
 
 /// Why a request got no reply from its server.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum BackendError {
-    /// Connecting, or the connection's AUTH/SELECT, failed.
-    #[error("cannot reach server {server}: {reason}")]
+    /// Connecting, or the connection's AUTH/SELECT, failed. The reason
+    /// comes first, in the system's words (`Connection refused`), as
+    /// nutcracker says it.
+    #[error("{reason} (server {server})")]
     Unreachable {
         /// `host:port`.
         server: String,
@@ -44,9 +46,15 @@ pub enum BackendError {
     /// The connection broke before the reply came.
     #[error("connection to server {0} lost before its reply")]
     Lost(String),
-    /// No reply within the pool's timeout.
-    #[error("server {0} did not reply in time")]
+    /// No reply within the pool's timeout (nutcracker's words first:
+    /// clients match them).
+    #[error("Connection timed out (server {0} did not reply in time)")]
     TimedOut(String),
+    /// The server's reply did not fit the request, or came unasked: its
+    /// reply stream is out of step with the requests, and the connection
+    /// was dropped so that no reply reaches the wrong request.
+    #[error("connection to server {0} dropped: its replies were out of step with the requests")]
+    OutOfStep(String),
 }
 
 /// How to reach a server and set up each connection.
@@ -90,6 +98,8 @@ type Slot = oneshot::Sender<Result<Reply, BackendError>>;
 struct Job {
     request: Bytes,
     reply: Slot,
+    expect: Shape,
+    counted: bool,
 }
 
 /// A request written and waiting for its reply: where the reply goes, and
@@ -98,6 +108,11 @@ struct Waiting {
     slot: Slot,
     bytes: u64,
     written_at: Instant,
+    /// The kinds of reply the request can have.
+    expect: Shape,
+    /// A client's request, counted in the server's statistics (the
+    /// proxy's own health checks are not).
+    counted: bool,
 }
 
 /// A handle on a server connection; cheap to clone.
@@ -138,21 +153,55 @@ impl Backend {
         Backend { jobs, reporter }
     }
 
-    /// Sends `request` (an encoded command) now and returns the future of
-    /// its reply, bounded by `timeout`.
+    /// Sends a client's `request` (an encoded command, whose replies have
+    /// the shape `expect`) now and returns the future of its reply,
+    /// bounded by `timeout`.
     pub fn send(
         &self,
         request: Bytes,
+        expect: Shape,
         timeout: Option<Duration>,
+    ) -> impl std::future::Future<Output = Result<Reply, BackendError>> + Send + 'static {
+        self.submit(request, expect, timeout, true)
+    }
+
+    /// Sends the proxy's own PING (a health check, or a connect ahead of
+    /// use), which the server's request statistics do not count.
+    pub fn ping(
+        &self,
+        timeout: Option<Duration>,
+    ) -> impl std::future::Future<Output = Result<Reply, BackendError>> + Send + 'static {
+        self.submit(
+            Bytes::from_static(b"*1\r\n$4\r\nPING\r\n"),
+            Shape::STATUS,
+            timeout,
+            false,
+        )
+    }
+
+    fn submit(
+        &self,
+        request: Bytes,
+        expect: Shape,
+        timeout: Option<Duration>,
+        counted: bool,
     ) -> impl std::future::Future<Output = Result<Reply, BackendError>> + Send + 'static {
         let (reply, waiting) = oneshot::channel();
         let bytes = request.len() as u64;
         let stats = &self.reporter.stats;
-        stats.requests.incr();
-        stats.request_bytes.add(bytes);
+        if counted {
+            stats.requests.incr();
+            stats.request_bytes.add(bytes);
+        }
         stats.in_queue.incr();
         stats.in_queue_bytes.add(bytes);
-        let sent = self.jobs.send(Job { request, reply }).is_ok();
+        let job = Job {
+            request,
+            reply,
+            expect,
+            counted,
+        };
+        let sent = self.jobs.send(job).is_ok();
         let reporter = self.reporter.clone();
         async move {
             let lost = || BackendError::Lost(reporter.stats.name.clone());
@@ -323,6 +372,8 @@ async fn write_requests(
                     slot: job.reply,
                     bytes,
                     written_at,
+                    expect: job.expect,
+                    counted: job.counted,
                 })
                 .is_ok()
         };
@@ -353,6 +404,7 @@ async fn read_replies(
 ) -> End {
     let stats = &reporter.stats;
     let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut replies = ReplyReader::default();
     let mut writer_done = false;
     // The oldest request written and not answered, taken off the queue so
     // that its age can be watched.
@@ -399,29 +451,48 @@ async fn read_replies(
         }
         let mut answered = false;
         loop {
-            match next_reply(&mut buf) {
-                Ok(Some(reply)) => {
-                    let request = match oldest.take() {
-                        Some(request) => request,
-                        None => match waiting.recv().await {
-                            Some(request) => request,
-                            None => break 'reading End::Broken,
-                        },
-                    };
-                    answered = true;
-                    stats.out_queue.decr();
-                    stats.out_queue_bytes.sub(request.bytes);
-                    stats.responses.incr();
-                    stats.response_bytes.add(reply.raw.len() as u64);
-                    let _ = request.slot.send(Ok(reply));
-                }
+            let reply = match replies.next(&mut buf) {
+                Ok(Some(reply)) => reply,
                 Ok(None) => break,
                 Err(e) => {
                     warn!(server = %stats.name, error = %e, "unparsable reply; dropping the connection");
                     stats.server_err.incr();
                     break 'reading End::Broken;
                 }
+            };
+            if reply.kind() == b'>' {
+                // A RESP3 push is not a reply (no command the proxy
+                // forwards asks for one).
+                debug!(server = %stats.name, "push message ignored");
+                continue;
             }
+            // The reader learns of each request before it is written, so a
+            // reply with no request waiting was never asked for.
+            let Some(request) = oldest.take().or_else(|| waiting.try_recv().ok()) else {
+                warn!(server = %stats.name, "a reply that no request asked for; dropping the connection");
+                stats.server_err.incr();
+                break 'reading End::Broken;
+            };
+            stats.out_queue.decr();
+            stats.out_queue_bytes.sub(request.bytes);
+            if !request.expect.fits(&reply) {
+                warn!(
+                    server = %stats.name,
+                    reply = %String::from_utf8_lossy(&reply.raw[..reply.raw.len().min(40)]).escape_debug(),
+                    "a reply of a kind its request cannot have: the replies are out of step; dropping the connection"
+                );
+                stats.server_err.incr();
+                let _ = request
+                    .slot
+                    .send(Err(BackendError::OutOfStep(stats.name.clone())));
+                break 'reading End::Broken;
+            }
+            answered = true;
+            if request.counted {
+                stats.responses.incr();
+                stats.response_bytes.add(reply.raw.len() as u64);
+            }
+            let _ = request.slot.send(Ok(reply));
         }
         if answered {
             reporter.answered();
@@ -469,8 +540,10 @@ async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, Soc
                 connected = Some((stream, peer));
                 break;
             }
-            Ok(Err(e)) => failure = format!("{peer}: {e}"),
-            Err(_) => failure = format!("{peer}: no answer to connect within {limit:?}"),
+            Ok(Err(e)) => failure = format!("{} at {peer}", system_words(&e)),
+            Err(_) => {
+                failure = format!("Connection timed out at {peer}: no answer to connect within {limit:?}")
+            }
         }
     }
     let (mut stream, peer) = connected.ok_or_else(|| unreachable(failure))?;
@@ -484,6 +557,16 @@ async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, Soc
         Err(_) => Err(unreachable(format!(
             "{peer}: no reply to AUTH/SELECT within {limit:?}"
         ))),
+    }
+}
+
+/// What the system says of an I/O error (`Connection refused`), without
+/// Rust's `(os error 111)`: the words nutcracker's errors have.
+fn system_words(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
     }
 }
 

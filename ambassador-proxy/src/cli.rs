@@ -88,6 +88,12 @@ pub struct Cli {
     #[arg(long, default_value_t = 512 * 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=512 * 1024 * 1024))]
     pub max_request_bytes: u64,
 
+    /// How many bytes of replies a client may leave unread before the proxy
+    /// stops reading its requests (it is held back; its server connections
+    /// keep flowing for the other clients).
+    #[arg(long, default_value = "4MiB", value_name = "SIZE", value_parser = sidecar_tail::cli::parse_size)]
+    pub client_reply_buffer: usize,
+
     /// On SIGTERM or SIGINT, how long answering the requests in flight may take.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: std::time::Duration,

@@ -14,13 +14,44 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::command::{lookup, Command, Route};
-use crate::protocol::{bulk_reply, error_reply, next_request_within, ok_reply, Incoming};
-use crate::proxy::{wrong_arity, Pending, PoolRuntime, ReplyFuture};
+use crate::protocol::{bulk_reply, error_reply, ok_reply, wrong_arity, Request, RequestReader};
+use crate::proxy::{Pending, PoolRuntime, ReplyFuture};
 use crate::serving::PoolSlot;
 
-/// How many replies may be outstanding before reading pauses: a client that
-/// sends without reading is held back here, not buffered without end.
-const PENDING_REPLIES: usize = 256;
+/// The most replies a client may have outstanding, however small.
+const MAX_PENDING_REPLIES: usize = 256;
+
+/// How many requests a client may have outstanding: as many as its replies
+/// fit in its reply buffer, judged by the sizes of its recent replies. A
+/// client that sends without reading is held back here (its requests stay
+/// unread in the socket), so that its unread replies cost at most about
+/// the buffer, while the server connections it shares flow on.
+#[derive(Debug)]
+struct Window {
+    buffer: usize,
+    /// A recent reply's size: rises at once with a large reply, falls
+    /// slowly (an eighth of the way per reply) with small ones.
+    estimate: usize,
+}
+
+impl Window {
+    /// Until replies are seen, 8 requests at a time.
+    fn new(buffer: usize) -> Window {
+        Window {
+            buffer,
+            estimate: (buffer / 8).max(1),
+        }
+    }
+
+    fn replied(&mut self, size: usize) {
+        self.estimate = size.max((self.estimate * 7 + size) / 8).max(1);
+    }
+
+    /// How many requests may be outstanding now.
+    fn size(&self) -> usize {
+        (self.buffer / self.estimate).clamp(1, MAX_PENDING_REPLIES)
+    }
+}
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -39,6 +70,7 @@ struct Session {
     id: u64,
     authenticated: bool,
     name: Option<Bytes>,
+    requests: RequestReader,
 }
 
 /// Serves one client, whose connection is split into `reader` and
@@ -67,7 +99,9 @@ pub async fn serve_client<R, W>(
         id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
         authenticated: pool.load().config.redis_auth.is_none(),
         name: None,
+        requests: RequestReader::new(pool.load().limits),
     };
+    let mut window = Window::new(pool.load().client_reply_buffer);
     let mut in_flight: FuturesOrdered<ReplyFuture> = FuturesOrdered::new();
     // Set by QUIT, an unparsable stream or EOF: read no more, answer what
     // was asked, then close.
@@ -76,12 +110,21 @@ pub async fn serve_client<R, W>(
     // thousand idle clients must cost little.
     let mut buf = BytesMut::with_capacity(1024);
     let mut out = Vec::new();
-    while !(closing && in_flight.is_empty()) {
+    loop {
+        // Requests already read wait in `buf` while the window is full.
+        if !closing && in_flight.len() < window.size() && !buf.is_empty() {
+            closing = session.take_requests(&mut buf, &pool.load(), &mut in_flight, window.size());
+        }
+        if closing && in_flight.is_empty() {
+            break;
+        }
         tokio::select! {
             biased;
             Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
+                window.replied(reply.len());
                 out.extend_from_slice(&reply);
                 while let Some(Some(reply)) = in_flight.next().now_or_never() {
+                    window.replied(reply.len());
                     out.extend_from_slice(&reply);
                 }
                 if writer.write_all(&out).await.is_err() {
@@ -89,9 +132,12 @@ pub async fn serve_client<R, W>(
                     break;
                 }
                 out.clear();
+                if out.capacity() > 64 * 1024 {
+                    out = Vec::new();
+                }
             }
             _ = stopping.changed(), if !closing => closing = true,
-            read = reader.read_buf(&mut buf), if !closing && in_flight.len() < PENDING_REPLIES => {
+            read = reader.read_buf(&mut buf), if !closing && in_flight.len() < window.size() => {
                 match read {
                     Ok(0) => {
                         stats.client_eof.incr();
@@ -101,7 +147,7 @@ pub async fn serve_client<R, W>(
                         stats.client_err.incr();
                         break;
                     }
-                    Ok(_) => closing = session.take_requests(&mut buf, &pool.load(), &mut in_flight),
+                    Ok(_) => {}
                 }
             }
         }
@@ -113,24 +159,24 @@ pub async fn serve_client<R, W>(
 }
 
 impl Session {
-    /// Routes every complete request in `buf`, queueing its reply. Returns
-    /// true when the connection is to close after the replies (QUIT, or a
-    /// stream that cannot be parsed any further).
+    /// Routes the complete requests in `buf` until `window` replies are
+    /// outstanding, queueing their replies. Returns true when the
+    /// connection is to close after the replies (QUIT, or a stream that
+    /// cannot be parsed any further).
     fn take_requests(
         &mut self,
         buf: &mut BytesMut,
         pool: &PoolRuntime,
         in_flight: &mut FuturesOrdered<ReplyFuture>,
+        window: usize,
     ) -> bool {
-        loop {
-            let pending = match next_request_within(buf, &pool.limits) {
-                Ok(Some(Incoming::Request(args, raw))) => self.handle(args, raw, pool),
-                Ok(Some(Incoming::Invalid(why))) => {
-                    Pending::Ready(error_reply(&format!("Protocol error: {why}")))
-                }
+        while in_flight.len() < window {
+            let pending = match self.requests.next(buf) {
+                Ok(Some(Request { args, raw })) => self.handle(args, raw, pool),
                 Ok(None) => return false,
                 Err(e) => {
                     pool.stats.client_err.incr();
+                    debug!(client = self.id, error = %e, "closing the client");
                     Pending::Close(error_reply(&e.to_string()))
                 }
             };
@@ -143,6 +189,7 @@ impl Session {
                 }
             }
         }
+        false
     }
 
     fn handle(&mut self, args: Vec<Bytes>, raw: Option<Bytes>, pool: &PoolRuntime) -> Pending {
@@ -206,7 +253,7 @@ impl Session {
                     .map_or(Bytes::from_static(b"$-1\r\n"), bulk_reply),
                 Some("SETINFO") => ok_reply(),
                 Some("ID") => Bytes::from(format!(":{}\r\n", self.id)),
-                _ => error_reply("CLIENT supports SETNAME, GETNAME, SETINFO and ID through this proxy"),
+                _ => error_reply("ERR CLIENT supports SETNAME, GETNAME, SETINFO and ID through this proxy"),
             },
             "HELLO" => match arg(1).as_deref() {
                 None | Some("2") => self.hello(args, pool),

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::protocol::Shape;
+
 /// How replies of a command sent to several servers are put back together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Merge {
@@ -58,6 +60,9 @@ pub struct Command {
     pub route: Route,
     /// The fewest arguments it takes, its name included.
     pub min_args: usize,
+    /// The kinds of reply it can have: a server's reply of another kind
+    /// shows its reply stream out of step.
+    pub reply: Shape,
 }
 
 #[rustfmt::skip]
@@ -164,6 +169,37 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("OBJECT", SERVER_ADMIN), ("TIME", SERVER_ADMIN), ("ROLE", SERVER_ADMIN), ("MODULE", SERVER_ADMIN),
 ];
 
+const STATUS: Shape = Shape::STATUS;
+const INT: Shape = Shape::INTEGER;
+const BULK: Shape = Shape::BULK;
+const AGG: Shape = Shape::AGGREGATE;
+
+/// The reply shapes of the commands whose replies are always of one or two
+/// kinds (in RESP2 and RESP3); the others may have any.
+#[rustfmt::skip]
+const REPLY_SHAPES: &[(&str, Shape)] = &[
+    ("GET", BULK), ("GETDEL", BULK), ("GETEX", BULK), ("GETSET", BULK), ("GETRANGE", BULK),
+    ("SUBSTR", BULK), ("HGET", BULK), ("LINDEX", BULK), ("DUMP", BULK), ("INCRBYFLOAT", BULK),
+    ("HINCRBYFLOAT", BULK), ("ZSCORE", BULK.or(Shape::DOUBLE)), ("ZINCRBY", BULK.or(Shape::DOUBLE)),
+    ("INCR", INT), ("DECR", INT), ("INCRBY", INT), ("DECRBY", INT), ("APPEND", INT), ("STRLEN", INT),
+    ("SETNX", INT), ("SETRANGE", INT), ("SETBIT", INT), ("GETBIT", INT), ("BITCOUNT", INT),
+    ("BITPOS", INT), ("EXPIRE", INT), ("PEXPIRE", INT), ("EXPIREAT", INT), ("PEXPIREAT", INT),
+    ("PERSIST", INT), ("TTL", INT), ("PTTL", INT), ("EXPIRETIME", INT), ("PEXPIRETIME", INT),
+    ("HDEL", INT), ("HEXISTS", INT), ("HINCRBY", INT), ("HLEN", INT), ("HSET", INT), ("HSETNX", INT),
+    ("HSTRLEN", INT), ("LLEN", INT), ("LPUSH", INT), ("RPUSH", INT), ("LPUSHX", INT), ("RPUSHX", INT),
+    ("LREM", INT), ("LINSERT", INT), ("SADD", INT), ("SCARD", INT), ("SISMEMBER", INT), ("SREM", INT),
+    ("ZCARD", INT), ("ZCOUNT", INT), ("ZLEXCOUNT", INT), ("ZREM", INT), ("ZREMRANGEBYLEX", INT),
+    ("ZREMRANGEBYRANK", INT), ("ZREMRANGEBYSCORE", INT), ("PFADD", INT), ("XLEN", INT), ("XDEL", INT),
+    ("DEL", INT), ("UNLINK", INT), ("EXISTS", INT), ("TOUCH", INT),
+    ("MGET", AGG), ("HGETALL", AGG), ("HKEYS", AGG), ("HVALS", AGG), ("HMGET", AGG), ("LRANGE", AGG),
+    ("SMEMBERS", AGG), ("SMISMEMBER", AGG), ("ZRANGE", AGG), ("ZRANGEBYSCORE", AGG), ("ZREVRANGE", AGG),
+    ("ZRANGEBYLEX", AGG), ("ZREVRANGEBYSCORE", AGG), ("ZREVRANGEBYLEX", AGG), ("XRANGE", AGG),
+    ("XREVRANGE", AGG), ("HSCAN", AGG), ("SSCAN", AGG), ("ZSCAN", AGG), ("GEOPOS", AGG), ("GEOHASH", AGG),
+    ("ZMSCORE", AGG), ("SET", STATUS.or(BULK)), ("SETEX", STATUS), ("PSETEX", STATUS), ("MSET", STATUS),
+    ("HMSET", STATUS), ("LSET", STATUS), ("LTRIM", STATUS), ("RENAME", STATUS), ("RESTORE", STATUS),
+    ("PFMERGE", STATUS), ("TYPE", STATUS),
+];
+
 static TABLE: LazyLock<HashMap<&'static str, Command>> = LazyLock::new(|| {
     let single = SINGLE_KEY
         .iter()
@@ -192,6 +228,10 @@ static TABLE: LazyLock<HashMap<&'static str, Command>> = LazyLock::new(|| {
                     name,
                     route,
                     min_args,
+                    reply: REPLY_SHAPES
+                        .iter()
+                        .find(|(known, _)| *known == name)
+                        .map_or(Shape::ANY, |&(_, shape)| shape),
                 },
             )
         })
@@ -293,5 +333,11 @@ mod tests {
     fn every_name_is_in_the_table_once() {
         let total = SINGLE_KEY.len() + TOGETHER.len() + FAN_OUT.len() + LOCAL.len() + UNSUPPORTED.len();
         assert_eq!(TABLE.len(), total, "a command is listed twice");
+        for (name, _) in REPLY_SHAPES {
+            assert!(
+                TABLE.contains_key(name),
+                "{name} has a reply shape but is not in the table"
+            );
+        }
     }
 }

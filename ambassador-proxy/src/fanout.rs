@@ -1,7 +1,6 @@
 //! Putting back together the replies of a command split over servers.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use redis_protocol::resp2::types::BytesFrame;
 
 use crate::backend::BackendError;
 use crate::command::Merge;
@@ -17,25 +16,34 @@ pub struct Share {
 }
 
 /// The client's reply to a command with `key_count` keys split into `shares`.
-/// The first error from any server is the reply.
+/// The first error from any server is the reply. Values are copied as the
+/// servers sent them, so a RESP3 null stays one.
 pub fn merge(merge: Merge, key_count: usize, shares: Vec<Share>) -> Bytes {
-    let mut values: Vec<Option<BytesFrame>> = vec![None; if merge == Merge::Values { key_count } else { 0 }];
+    let mut values: Vec<Option<Bytes>> = vec![None; if merge == Merge::Values { key_count } else { 0 }];
     let mut sum = 0i64;
     for share in shares {
         let reply = match share.reply {
             Ok(reply) => reply,
             Err(e) => return error_reply(&e.to_string()),
         };
-        match (merge, reply.frame) {
-            (_, BytesFrame::Error(_)) => return reply.raw,
-            (Merge::Values, BytesFrame::Array(items)) if items.len() == share.keys.len() => {
-                for (index, item) in share.keys.into_iter().zip(items) {
-                    values[index] = Some(item);
+        if reply.is_error() {
+            return reply.raw;
+        }
+        let fits = match merge {
+            Merge::Values => match reply.elements() {
+                Some(items) if items.len() == share.keys.len() => {
+                    for (index, item) in share.keys.into_iter().zip(items) {
+                        values[index] = Some(item);
+                    }
+                    true
                 }
-            }
-            (Merge::Sum, BytesFrame::Integer(n)) => sum += n,
-            (Merge::Ok, BytesFrame::SimpleString(_)) => {}
-            _ => return error_reply("a server sent a reply of an unexpected type to a split command"),
+                _ => false,
+            },
+            Merge::Sum => reply.integer().map(|n| sum = sum.saturating_add(n)).is_some(),
+            Merge::Ok => reply.kind() == b'+',
+        };
+        if !fits {
+            return error_reply("a server sent a reply of an unexpected type to a split command");
         }
     }
     match merge {
@@ -43,14 +51,7 @@ pub fn merge(merge: Merge, key_count: usize, shares: Vec<Share>) -> Bytes {
             let mut out = BytesMut::new();
             out.put_slice(format!("*{key_count}\r\n").as_bytes());
             for value in values {
-                match value {
-                    Some(BytesFrame::BulkString(bytes)) => {
-                        out.put_slice(format!("${}\r\n", bytes.len()).as_bytes());
-                        out.put_slice(&bytes);
-                        out.put_slice(b"\r\n");
-                    }
-                    _ => out.put_slice(b"$-1\r\n"),
-                }
+                out.put_slice(value.as_deref().unwrap_or(b"$-1\r\n"));
             }
             out.freeze()
         }

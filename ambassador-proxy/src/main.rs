@@ -99,6 +99,7 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
     let resolver = Arc::new(Resolver::new(&cli.resolver_files(), cli.dns_refresh));
     let settings = Settings {
         limits: cli.limits(),
+        client_reply_buffer: cli.client_reply_buffer,
         health_interval: cli.health_interval,
         resolver: resolver.clone(),
     };

@@ -18,7 +18,7 @@ use crate::config::PoolConfig;
 use crate::eject::{EjectPolicy, Health};
 use crate::fanout::{merge, Share};
 use crate::pool::Placement;
-use crate::protocol::{encode_request, error_reply, Limits};
+use crate::protocol::{encode_request, error_reply, wrong_arity, Limits, Shape};
 use crate::resolve::Resolver;
 use crate::stats::{PoolStats, ServerStats};
 
@@ -40,6 +40,8 @@ pub enum Pending {
 pub struct Settings {
     /// How large a request clients may send.
     pub limits: Limits,
+    /// How many bytes of unread replies hold a client back.
+    pub client_reply_buffer: usize,
     /// How often servers are PINGed.
     pub health_interval: Duration,
     /// Server names to addresses.
@@ -70,6 +72,8 @@ pub struct PoolRuntime {
     pub stats: Arc<PoolStats>,
     /// How large a request clients may send.
     pub limits: Limits,
+    /// How many bytes of unread replies hold a client back.
+    pub client_reply_buffer: usize,
 }
 
 impl PoolRuntime {
@@ -128,11 +132,8 @@ impl PoolRuntime {
         if config.preconnect {
             // A PING on every connection makes it connect now; its reply
             // (or failure, logged by the connection) is not needed.
-            let mut ping = BytesMut::new();
-            encode_request(&[&b"PING"[..]], &mut ping);
-            let ping = ping.freeze();
             for backend in backends.iter().flatten() {
-                tokio::spawn(backend.send(ping.clone(), None));
+                tokio::spawn(backend.ping(None));
             }
         }
         PoolRuntime {
@@ -142,6 +143,7 @@ impl PoolRuntime {
             servers,
             stats,
             limits: settings.limits,
+            client_reply_buffer: settings.client_reply_buffer,
         }
     }
 
@@ -151,9 +153,6 @@ impl PoolRuntime {
     pub fn check_health(self: &Arc<Self>, interval: Duration) {
         let pool = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut ping = BytesMut::new();
-            encode_request(&[&b"PING"[..]], &mut ping);
-            let ping = ping.freeze();
             loop {
                 let Some(pool) = pool.upgrade() else { return };
                 let checks: Vec<_> = pool
@@ -161,7 +160,7 @@ impl PoolRuntime {
                     .iter()
                     .zip(&pool.servers)
                     .map(|(connections, stats)| {
-                        let reply = connections[0].send(ping.clone(), Some(interval));
+                        let reply = connections[0].ping(Some(interval));
                         let stats = stats.clone();
                         async move { stats.up.set(u64::from(reply.await.is_ok())) }
                     })
@@ -196,11 +195,11 @@ impl PoolRuntime {
     pub fn route(&self, command: &Command, args: Vec<Bytes>, raw: Option<Bytes>, origin: Origin) -> Pending {
         let pending = match command.route {
             Route::Single(at) => match self.server_for(&args[at]) {
-                Some(server) => Pending::Later(self.forward(server, origin, &args, raw)),
+                Some(server) => Pending::Later(self.forward(server, origin, &args, raw, command.reply)),
                 None => Pending::Ready(self.no_server()),
             },
-            Route::FanOut(how) => self.fan_out(how, args, raw, origin),
-            Route::Together(keys) => self.together(command.name, keys, args, raw, origin),
+            Route::FanOut(how) => self.fan_out(how, command.reply, args, raw, origin),
+            Route::Together(keys) => self.together(command, keys, args, raw, origin),
             Route::Local | Route::Unsupported(_) => Pending::Ready(error_reply("not routed to servers")),
         };
         if let Pending::Ready(reply) = &pending {
@@ -218,7 +217,14 @@ impl PoolRuntime {
     }
 
     /// Sends `args` to `server` over the connection this client uses.
-    fn forward(&self, server: usize, origin: Origin, args: &[Bytes], raw: Option<Bytes>) -> ReplyFuture {
+    fn forward(
+        &self,
+        server: usize,
+        origin: Origin,
+        args: &[Bytes],
+        raw: Option<Bytes>,
+        expect: Shape,
+    ) -> ReplyFuture {
         let request = raw.unwrap_or_else(|| {
             let mut request = BytesMut::new();
             encode_request(args, &mut request);
@@ -227,7 +233,7 @@ impl PoolRuntime {
         let started = Instant::now();
         let reply = self
             .connection(server, origin.client)
-            .send(request, self.config.timeout);
+            .send(request, expect, self.config.timeout);
         let stats = self.stats.clone();
         Box::pin(async move {
             let reply = match reply.await {
@@ -248,7 +254,14 @@ impl PoolRuntime {
     }
 
     /// MGET, DEL, EXISTS, ...: each server gets its keys, the replies merge.
-    fn fan_out(&self, how: Merge, args: Vec<Bytes>, raw: Option<Bytes>, origin: Origin) -> Pending {
+    fn fan_out(
+        &self,
+        how: Merge,
+        expect: Shape,
+        args: Vec<Bytes>,
+        raw: Option<Bytes>,
+        origin: Origin,
+    ) -> Pending {
         let per_key = if how == Merge::Ok { 2 } else { 1 };
         if (args.len() - 1) % per_key != 0 {
             return Pending::Ready(wrong_arity(&args[0]));
@@ -263,7 +276,7 @@ impl PoolRuntime {
         }
         if by_server.len() == 1 {
             let server = *by_server.keys().next().expect("one server");
-            return Pending::Later(self.forward(server, origin, &args, raw));
+            return Pending::Later(self.forward(server, origin, &args, raw, expect));
         }
         self.stats.fragments.add(by_server.len() as u64);
         let started = Instant::now();
@@ -276,9 +289,11 @@ impl PoolRuntime {
                 }
                 let mut request = BytesMut::new();
                 encode_request(&part, &mut request);
-                let reply = self
-                    .connection(server, origin.client)
-                    .send(request.freeze(), self.config.timeout);
+                let reply = self.connection(server, origin.client).send(
+                    request.freeze(),
+                    expect,
+                    self.config.timeout,
+                );
                 let stats = self.stats.clone();
                 async move {
                     let reply = reply.await;
@@ -300,7 +315,7 @@ impl PoolRuntime {
     /// RENAME, SUNIONSTORE, EVAL, ...: whole to one server, if all keys hash there.
     fn together(
         &self,
-        name: &str,
+        command: &Command,
         keys: Keys,
         args: Vec<Bytes>,
         raw: Option<Bytes>,
@@ -311,7 +326,7 @@ impl PoolRuntime {
             Err(why) => {
                 return Pending::Ready(error_reply(&format!(
                     "{why} for '{}' command",
-                    name.to_lowercase()
+                    command.name.to_lowercase()
                 )))
             }
         };
@@ -322,11 +337,12 @@ impl PoolRuntime {
         };
         match servers[0] {
             Some(server) if servers.iter().all(|s| *s == Some(server)) => {
-                Pending::Later(self.forward(server, origin, &args, raw))
+                Pending::Later(self.forward(server, origin, &args, raw, command.reply))
             }
             Some(_) => Pending::Ready(error_reply(&format!(
-                "CROSSSLOT '{name}' needs its keys on one server, and they hash to different servers; \
+                "CROSSSLOT '{}' needs its keys on one server, and they hash to different servers; \
                  give them a common hash tag ({}) to keep them together",
+                command.name,
                 self.config
                     .hash_tag
                     .map_or("configure hash_tag: \"{}\"".to_owned(), |t| {
@@ -336,14 +352,6 @@ impl PoolRuntime {
             None => Pending::Ready(self.no_server()),
         }
     }
-}
-
-/// `-ERR wrong number of arguments for 'name' command`, as Redis says it.
-pub fn wrong_arity(name: &[u8]) -> Bytes {
-    error_reply(&format!(
-        "wrong number of arguments for '{}' command",
-        String::from_utf8_lossy(name).to_lowercase()
-    ))
 }
 
 /// A number below `n` that differs from call to call, for `random`.

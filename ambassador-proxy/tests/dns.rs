@@ -137,7 +137,7 @@ fn a_connect_that_gets_no_answer_gives_up_at_the_timeout_and_the_new_address_is_
     proxy
         .process
         .stderr
-        .wait_for_text(&format!("127.0.0.2:{port}: no answer to connect within 300ms"));
+        .wait_for_text(&format!("at 127.0.0.2:{port}: no answer to connect within 300ms"));
 
     // The pod is back at a new address: found at the next connect, not
     // after the kernel's two minutes of SYN retries on the old one.

@@ -217,7 +217,8 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
     Ok(interval)
 }
 
-fn parse_size(text: &str) -> Result<usize, String> {
+/// A size such as `65536`, `64KiB` or `4MiB`, for flags.
+pub fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
