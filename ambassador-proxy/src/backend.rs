@@ -26,7 +26,7 @@ use tracing::{debug, info, warn};
 use std::sync::Arc;
 
 use crate::eject::Health;
-use crate::protocol::{encode_request, next_reply, Reply, ReplyReader, Shape};
+use crate::protocol::{encode_request, next_reply, Protocol, Reply, ReplyReader, Shape};
 use crate::resolve::Resolver;
 use crate::stats::ServerStats;
 
@@ -70,6 +70,9 @@ pub struct Target {
     pub db: u32,
     /// Turn on TCP keepalive.
     pub keepalive: bool,
+    /// The protocol the connection speaks (`HELLO 3` sent after AUTH and
+    /// SELECT for RESP3).
+    pub protocol: Protocol,
     /// The pool's `timeout`. Requests get their timeout errors from
     /// [`Backend::send`]; when the oldest request has had no reply for
     /// twice this long, nothing behind it can be answered either (replies
@@ -570,8 +573,8 @@ fn system_words(error: &std::io::Error) -> String {
     }
 }
 
-/// Sends the connection's AUTH and SELECT and checks their replies; the
-/// error says what went wrong.
+/// Sends the connection's AUTH, SELECT and HELLO and checks their
+/// replies; the error says what went wrong.
 async fn set_up(stream: &mut TcpStream, target: &Target) -> Result<(), String> {
     let mut setup: Vec<Vec<&[u8]>> = Vec::new();
     if let Some(auth) = &target.auth {
@@ -582,6 +585,9 @@ async fn set_up(stream: &mut TcpStream, target: &Target) -> Result<(), String> {
     let db = target.db.to_string();
     if target.db != 0 {
         setup.push(vec![b"SELECT", db.as_bytes()]);
+    }
+    if target.protocol == Protocol::Resp3 {
+        setup.push(vec![b"HELLO", b"3"]);
     }
     let mut buf = BytesMut::new();
     for command in &setup {

@@ -126,6 +126,10 @@ const TOGETHER: &[(&str, Keys, usize)] = &[
     ("EVALSHA", Keys::Counted { numkeys_at: 2, extra: &[] }, 3),
     ("EVAL_RO", Keys::Counted { numkeys_at: 2, extra: &[] }, 3),
     ("EVALSHA_RO", Keys::Counted { numkeys_at: 2, extra: &[] }, 3),
+    ("ZRANGESTORE", Keys::At(&[1, 2]), 5),
+    ("GEOSEARCHSTORE", Keys::At(&[1, 2]), 8),
+    // No key: to the server of the empty key, as EVAL without keys.
+    ("LOLWUT", Keys::At(&[]), 1),
 ];
 
 const FAN_OUT: &[(&str, Merge, usize)] = &[
@@ -140,7 +144,7 @@ const FAN_OUT: &[(&str, Merge, usize)] = &[
 #[rustfmt::skip]
 const LOCAL: &[(&str, usize)] = &[
     ("PING", 1), ("ECHO", 2), ("QUIT", 1), ("SELECT", 2), ("AUTH", 2), ("CLIENT", 2), ("HELLO", 1),
-    ("COMMAND", 1),
+    ("COMMAND", 1), ("INFO", 1),
 ];
 
 const NEEDS_EVERY_SERVER: &str = "it would need every server behind the proxy";
@@ -162,7 +166,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("MOVE", "it moves a key between databases, and the proxy serves one"),
     ("SWAPDB", "it swaps databases, and the proxy serves one"),
     ("SCRIPT", NEEDS_EVERY_SERVER), ("FUNCTION", NEEDS_EVERY_SERVER), ("FCALL", NEEDS_EVERY_SERVER),
-    ("CONFIG", SERVER_ADMIN), ("INFO", SERVER_ADMIN), ("SHUTDOWN", SERVER_ADMIN), ("DEBUG", SERVER_ADMIN),
+    ("CONFIG", SERVER_ADMIN), ("SHUTDOWN", SERVER_ADMIN), ("DEBUG", SERVER_ADMIN),
     ("SAVE", SERVER_ADMIN), ("BGSAVE", SERVER_ADMIN), ("BGREWRITEAOF", SERVER_ADMIN), ("LASTSAVE", SERVER_ADMIN),
     ("SLAVEOF", SERVER_ADMIN), ("REPLICAOF", SERVER_ADMIN), ("MONITOR", SERVER_ADMIN), ("SLOWLOG", SERVER_ADMIN),
     ("MEMORY", SERVER_ADMIN), ("LATENCY", SERVER_ADMIN), ("ACL", SERVER_ADMIN), ("CLUSTER", SERVER_ADMIN),

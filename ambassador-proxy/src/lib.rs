@@ -4,8 +4,12 @@
 //! The map, in the order a request meets it:
 //!
 //! - [`listen`]: accepting clients on each pool's address.
-//! - [`client`]: one task per client: requests read, replies written in order.
-//! - [`protocol`]: RESP framing (redis-protocol), inline commands, limits.
+//! - [`client`]: one task per client: requests read, replies written in
+//!   order, a client that does not read held back; [`session`]: what the
+//!   proxy knows of a client, and the commands it answers itself
+//!   ([`introspect`]: INFO and COMMAND, from the servers' answers).
+//! - [`protocol`]: requests read as Redis reads them, replies (RESP2 and
+//!   RESP3) found without recursion, limits.
 //! - [`command`]: the command table: where each command's keys are.
 //! - [`proxy`]: a pool at run time: routing to one server, fan-out, keys
 //!   that must be together; [`fanout`] merges the parts' replies.
@@ -29,6 +33,7 @@ pub mod distribution;
 pub mod eject;
 pub mod fanout;
 pub mod hash;
+pub mod introspect;
 pub mod listen;
 pub mod metrics;
 pub mod pool;
@@ -37,4 +42,5 @@ pub mod proxy;
 pub mod reload;
 pub mod resolve;
 pub mod serving;
+pub mod session;
 pub mod stats;

@@ -18,7 +18,7 @@ use crate::config::PoolConfig;
 use crate::eject::{EjectPolicy, Health};
 use crate::fanout::{merge, Share};
 use crate::pool::Placement;
-use crate::protocol::{encode_request, error_reply, wrong_arity, Limits, Shape};
+use crate::protocol::{encode_request, error_reply, wrong_arity, Limits, Protocol, Reply, Shape};
 use crate::resolve::Resolver;
 use crate::stats::{PoolStats, ServerStats};
 
@@ -48,12 +48,14 @@ pub struct Settings {
     pub resolver: Arc<Resolver>,
 }
 
-/// Who sent a request: the client (which picks its server connection) and
-/// the command's index in the pool's statistics.
+/// Who sent a request: the client and its protocol (which pick its server
+/// connection) and the command's index in the pool's statistics.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin {
     /// The client's id.
     pub client: u64,
+    /// The protocol it speaks.
+    pub protocol: Protocol,
     /// The command's place in [`PoolStats::commands`].
     pub command: Option<usize>,
 }
@@ -64,8 +66,9 @@ pub struct PoolRuntime {
     pub config: PoolConfig,
     /// The ring, rebuilt as servers are ejected and come back.
     health: Arc<Health>,
-    /// `server_connections` connections per server, in server order.
-    backends: Vec<Vec<Backend>>,
+    /// `server_connections` connections per server, in server order: for
+    /// RESP2 clients, then for RESP3 ones (those connect when first used).
+    backends: [Vec<Vec<Backend>>; 2],
     /// The statistics of each server, in server order.
     servers: Vec<Arc<ServerStats>>,
     /// The pool's statistics.
@@ -106,33 +109,37 @@ impl PoolRuntime {
             retry_timeout: config.server_retry_timeout,
         });
         let health = Arc::new(Health::new(placement, policy, stats.clone(), servers.clone()));
-        let backends: Vec<Vec<Backend>> = config
-            .servers
-            .iter()
-            .enumerate()
-            .map(|(index, server)| {
-                let target = Target {
-                    host: server.host.clone(),
-                    port: server.port,
-                    auth: config.redis_auth.clone(),
-                    db: config.redis_db,
-                    keepalive: config.tcpkeepalive,
-                    timeout: config.timeout,
-                };
-                let reporter = Reporter {
-                    stats: servers[index].clone(),
-                    health: health.clone(),
-                    server: index,
-                };
-                (0..config.server_connections)
-                    .map(|_| Backend::spawn(target.clone(), reporter.clone(), settings.resolver.clone()))
-                    .collect()
-            })
-            .collect();
+        let connections_for = |protocol: Protocol| -> Vec<Vec<Backend>> {
+            config
+                .servers
+                .iter()
+                .enumerate()
+                .map(|(index, server)| {
+                    let target = Target {
+                        host: server.host.clone(),
+                        port: server.port,
+                        auth: config.redis_auth.clone(),
+                        db: config.redis_db,
+                        keepalive: config.tcpkeepalive,
+                        timeout: config.timeout,
+                        protocol,
+                    };
+                    let reporter = Reporter {
+                        stats: servers[index].clone(),
+                        health: health.clone(),
+                        server: index,
+                    };
+                    (0..config.server_connections)
+                        .map(|_| Backend::spawn(target.clone(), reporter.clone(), settings.resolver.clone()))
+                        .collect()
+                })
+                .collect()
+        };
+        let backends = [connections_for(Protocol::Resp2), connections_for(Protocol::Resp3)];
         if config.preconnect {
             // A PING on every connection makes it connect now; its reply
             // (or failure, logged by the connection) is not needed.
-            for backend in backends.iter().flatten() {
+            for backend in backends[0].iter().flatten() {
                 tokio::spawn(backend.ping(None));
             }
         }
@@ -155,8 +162,7 @@ impl PoolRuntime {
         tokio::spawn(async move {
             loop {
                 let Some(pool) = pool.upgrade() else { return };
-                let checks: Vec<_> = pool
-                    .backends
+                let checks: Vec<_> = pool.backends[0]
                     .iter()
                     .zip(&pool.servers)
                     .map(|(connections, stats)| {
@@ -172,19 +178,16 @@ impl PoolRuntime {
         });
     }
 
-    /// Counts a request of `command` for `/metrics`; returns what its
-    /// reply is counted with.
-    pub fn count(&self, command: &Command, client: u64) -> Origin {
-        let index = self
-            .stats
-            .commands
-            .binary_search_by(|(name, _)| name.cmp(&command.name))
-            .ok();
+    /// Counts a request of `command` from `client` for `/metrics`;
+    /// returns what its reply is counted with.
+    pub fn count(&self, command: &Command, client: u64, protocol: Protocol) -> Origin {
+        let index = self.stats.command_index(command.name);
         if let Some(at) = index {
             self.stats.commands[at].1.requests.incr();
         }
         Origin {
             client,
+            protocol,
             command: index,
         }
     }
@@ -203,16 +206,18 @@ impl PoolRuntime {
             Route::Local | Route::Unsupported(_) => Pending::Ready(error_reply("not routed to servers")),
         };
         if let Pending::Ready(reply) = &pending {
-            self.stats.replied(origin, reply, None);
+            self.stats.replied(origin.command, reply, None);
         }
         pending
     }
 
-    fn server_for(&self, key: &[u8]) -> Option<usize> {
+    /// The server `key` lives on, if any is in the ring.
+    pub fn server_for(&self, key: &[u8]) -> Option<usize> {
         self.health.placement().server_for(key, random_below)
     }
 
-    fn no_server(&self) -> Bytes {
+    /// The error for a request when no server is in the ring.
+    pub fn no_server(&self) -> Bytes {
         error_reply(&format!("no server of pool '{}' is available", self.config.name))
     }
 
@@ -231,9 +236,7 @@ impl PoolRuntime {
             request.freeze()
         });
         let started = Instant::now();
-        let reply = self
-            .connection(server, origin.client)
-            .send(request, expect, self.config.timeout);
+        let reply = self.ask(server, origin, request, expect);
         let stats = self.stats.clone();
         Box::pin(async move {
             let reply = match reply.await {
@@ -243,14 +246,31 @@ impl PoolRuntime {
                     error_reply(&e.to_string())
                 }
             };
-            stats.replied(origin, &reply, Some(started));
+            stats.replied(origin.command, &reply, Some(started));
             reply
         })
     }
 
-    fn connection(&self, server: usize, client: u64) -> &Backend {
-        let connections = &self.backends[server];
-        &connections[(client % connections.len() as u64) as usize]
+    /// Sends a client's request (encoded) to `server` over the connection
+    /// that `origin`'s client uses; the future of its reply.
+    pub fn ask(
+        &self,
+        server: usize,
+        origin: Origin,
+        request: Bytes,
+        expect: Shape,
+    ) -> impl Future<Output = Result<Reply, crate::backend::BackendError>> + Send + 'static {
+        let connections = &self.backends[origin.protocol as usize][server];
+        connections[(origin.client % connections.len() as u64) as usize].send(
+            request,
+            expect,
+            self.config.timeout,
+        )
+    }
+
+    /// How many servers the pool has.
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
     }
 
     /// MGET, DEL, EXISTS, ...: each server gets its keys, the replies merge.
@@ -289,11 +309,7 @@ impl PoolRuntime {
                 }
                 let mut request = BytesMut::new();
                 encode_request(&part, &mut request);
-                let reply = self.connection(server, origin.client).send(
-                    request.freeze(),
-                    expect,
-                    self.config.timeout,
-                );
+                let reply = self.ask(server, origin, request.freeze(), expect);
                 let stats = self.stats.clone();
                 async move {
                     let reply = reply.await;
@@ -307,7 +323,7 @@ impl PoolRuntime {
         let stats = self.stats.clone();
         Pending::Later(Box::pin(async move {
             let reply = merge(how, key_count, join_all(shares).await);
-            stats.replied(origin, &reply, Some(started));
+            stats.replied(origin.command, &reply, Some(started));
             reply
         }))
     }

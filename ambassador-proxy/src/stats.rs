@@ -179,17 +179,24 @@ pub struct CommandStats {
 }
 
 impl PoolStats {
-    /// Counts the reply to a request from `origin`, and its latency when
+    /// Counts the reply to a request of `command` (its index), and its latency when
     /// it went to servers (`started`).
-    pub fn replied(&self, origin: crate::proxy::Origin, reply: &[u8], started: Option<Instant>) {
+    pub fn replied(&self, command: Option<usize>, reply: &[u8], started: Option<Instant>) {
         if let Some(started) = started {
             self.latency.record(started.elapsed());
         }
         if reply.first() == Some(&b'-') {
-            if let Some(command) = origin.command.and_then(|at| self.commands.get(at)) {
+            if let Some(command) = command.and_then(|at| self.commands.get(at)) {
                 command.1.errors.incr();
             }
         }
+    }
+
+    /// Where command `name` is counted in [`PoolStats::commands`].
+    pub fn command_index(&self, name: &str) -> Option<usize> {
+        self.commands
+            .binary_search_by(|(known, _)| (*known).cmp(name))
+            .ok()
     }
 
     /// Zeroed statistics of the pool `name`, with no servers yet.

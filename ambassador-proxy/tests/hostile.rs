@@ -371,13 +371,25 @@ fn replies_nobody_asked_for_never_reach_the_wrong_request() {
         let report = canary.finish();
         assert_eq!(wrong_by_loaders, 0);
         assert!(report.wrong.is_empty(), "wrong canary values: {:?}", report.wrong);
-        let dropped = proxy.stats()["pool"]
-            .as_object()
-            .unwrap()
-            .values()
-            .filter_map(|server| server.get("server_err")?.as_u64())
-            .sum::<u64>();
-        assert!(dropped > 0, "the misbehaviour was never noticed");
+        // An unprompted reply comes when the connection is idle: wait for
+        // the proxy to see one.
+        let dropped = || {
+            proxy.stats()["pool"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter_map(|server| server.get("server_err")?.as_u64())
+                .sum::<u64>()
+        };
+        let deadline = std::time::Instant::now() + DEADLINE;
+        while dropped() == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            dropped() > 0,
+            "the misbehaviour was never noticed: {}",
+            proxy.stats()
+        );
     }
 }
 

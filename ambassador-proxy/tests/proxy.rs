@@ -384,14 +384,70 @@ fn hello_and_client_commands_for_modern_clients() {
     let backend = RedisServer::start();
     let proxy = Proxy::start(&[&backend], "");
     let mut raw = proxy.raw();
+    raw.command(&[b"HELLO", b"4"]);
+    assert_eq!(raw.text(), "-NOPROTO unsupported protocol version\r\n");
     raw.command(&[b"HELLO", b"3"]);
-    assert!(raw.text().starts_with("-NOPROTO"));
+    let hello = raw.text();
+    assert!(
+        hello.starts_with("%7\r\n") && hello.contains("$5\r\nproto\r\n:3\r\n"),
+        "{hello}"
+    );
+    raw.command(&[b"CLIENT", b"GETNAME"]);
+    assert_eq!(raw.text(), "_\r\n");
     raw.command(&[b"HELLO", b"2", b"SETNAME", b"app"]);
     assert!(raw.text().contains("ambassador-proxy"));
     raw.command(&[b"CLIENT", b"GETNAME"]);
     assert_eq!(raw.text(), "$3\r\napp\r\n");
     raw.command(&[b"CLIENT", b"SETINFO", b"LIB-NAME", b"redis-py"]);
     assert_eq!(raw.text(), "+OK\r\n");
+}
+
+/// The same commands sent to a redis-server directly and through the
+/// proxy (one server behind it), in RESP2 and after `HELLO 3`: the same
+/// bytes come back, maps, sets, doubles and nulls included.
+#[test]
+fn replies_are_redis_s_own_in_both_protocols() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start(&[&backend], "");
+    let script: &[&[&[u8]]] = &[
+        &[b"SET", b"s", b"v"],
+        &[b"GET", b"s"],
+        &[b"GET", b"missing"],
+        &[b"HSET", b"h", b"f1", b"1", b"f2", b"2"],
+        &[b"HGETALL", b"h"],
+        &[b"HGETALL", b"missing"],
+        &[b"SADD", b"set", b"a", b"b", b"c"],
+        &[b"SMEMBERS", b"set"],
+        &[b"ZADD", b"z", b"1.5", b"m"],
+        &[b"ZSCORE", b"z", b"m"],
+        &[b"ZRANGE", b"z", b"0", b"-1", b"WITHSCORES"],
+        &[b"INCRBYFLOAT", b"f", b"0.25"],
+        &[b"MGET", b"s", b"missing", b"h"],
+        &[b"EXISTS", b"s", b"h", b"missing"],
+        &[b"LPOP", b"missing"],
+        &[b"HRANDFIELD", b"missing", b"2"],
+        &[b"GET", b"h"],
+        &[b"DEL", b"s", b"h", b"set", b"z", b"f"],
+    ];
+    for hello in [None, Some(&b"3"[..])] {
+        let replies = |port: u16| {
+            let mut raw = Raw::connect(port);
+            if let Some(version) = hello {
+                raw.command(&[b"HELLO", version]);
+                raw.text();
+            }
+            script
+                .iter()
+                .map(|command| {
+                    raw.command(command);
+                    raw.text()
+                })
+                .collect::<Vec<_>>()
+        };
+        let direct = replies(backend.port);
+        let proxied = replies(proxy.port);
+        assert_eq!(proxied, direct, "HELLO {hello:?}");
+    }
 }
 
 #[test]

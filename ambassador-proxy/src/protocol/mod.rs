@@ -11,6 +11,18 @@ use bytes::{BufMut, Bytes, BytesMut};
 pub use reply::{next_reply, Reply, ReplyReader, Shape};
 pub use request::{Request, RequestReader, MAX_INLINE};
 
+/// The protocol a client speaks (`HELLO 3` asks for RESP3). Each has its
+/// own server connections, so that a server's reply reaches the client in
+/// the protocol it asked for, byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// RESP2, what every client speaks until it says `HELLO 3`.
+    #[default]
+    Resp2,
+    /// RESP3.
+    Resp3,
+}
+
 /// The stream cannot be parsed any further: the connection must close.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("Protocol error: {0}")]
@@ -115,6 +127,14 @@ pub fn integer_reply(n: i64) -> Bytes {
 /// `+OK\r\n`.
 pub fn ok_reply() -> Bytes {
     Bytes::from_static(b"+OK\r\n")
+}
+
+/// A null: `$-1` in RESP2, `_` in RESP3.
+pub fn null_reply(protocol: Protocol) -> Bytes {
+    Bytes::from_static(match protocol {
+        Protocol::Resp2 => b"$-1\r\n",
+        Protocol::Resp3 => b"_\r\n",
+    })
 }
 
 /// A bulk string reply.

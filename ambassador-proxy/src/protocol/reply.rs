@@ -89,6 +89,12 @@ fn element(buf: &[u8], at: usize) -> Result<Option<Element>, ProtocolError> {
     let Some(&kind) = buf.get(at) else {
         return Ok(None);
     };
+    if !b"+-:,(_#$=!*~>%|".contains(&kind) {
+        return Err(ProtocolError(format!(
+            "unexpected '{}' in a reply",
+            String::from_utf8_lossy(&buf[at..buf.len().min(at + 32)]).escape_default()
+        )));
+    }
     let Some(newline) = memchr(b'\r', &buf[at + 1..]).map(|n| n + 1) else {
         if buf.len() - at > MAX_LINE {
             return Err(ProtocolError(format!("reply line over {MAX_LINE} bytes")));
@@ -161,8 +167,9 @@ fn element(buf: &[u8], at: usize) -> Result<Option<Element>, ProtocolError> {
         b'*' | b'~' | b'>' => line(count(number()?, 1)?),
         b'%' | b'|' => line(count(number()?, 2)?),
         _ => Err(ProtocolError(format!(
-            "unexpected '{}' in a reply",
-            String::from_utf8_lossy(&buf[at..line_end.min(at + 32)]).escape_default()
+            "'{}' is not a valid '{}' line in a reply",
+            String::from_utf8_lossy(body).escape_default(),
+            char::from(kind)
         ))),
     }
 }
