@@ -33,22 +33,24 @@ use crate::stats::ServerStats;
 /// Why a request got no reply from its server.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum BackendError {
-    /// Connecting, or the connection's AUTH/SELECT, failed. The reason
-    /// comes first, in the system's words (`Connection refused`), as
-    /// nutcracker says it.
-    #[error("{reason} (server {server})")]
+    /// Connecting, or the connection's AUTH/SELECT, failed. Clients get
+    /// the reason in nutcracker's words (`Connection refused`, `Connection
+    /// timed out`), which they match; the log gets the detail.
+    #[error("{reason}")]
     Unreachable {
         /// `host:port`.
         server: String,
-        /// What went wrong.
+        /// What went wrong, as clients are told.
         reason: String,
+        /// What went wrong, for the log: the address tried, the limit.
+        detail: String,
     },
     /// The connection broke before the reply came.
     #[error("connection to server {0} lost before its reply")]
     Lost(String),
-    /// No reply within the pool's timeout (nutcracker's words first:
-    /// clients match them).
-    #[error("Connection timed out (server {0} did not reply in time)")]
+    /// No reply within the pool's timeout (nutcracker's words: clients
+    /// match them).
+    #[error("Connection timed out")]
     TimedOut(String),
     /// The server's reply did not fit the request, or came unasked: its
     /// reply stream is out of step with the requests, and the connection
@@ -249,7 +251,11 @@ async fn run(
             Err(e) => {
                 let rest = backoff(failures_in_a_row);
                 failures_in_a_row += 1;
-                warn!(server = %stats.name, error = %e, retry_in = ?rest, "server unreachable");
+                let detail = match &e {
+                    BackendError::Unreachable { detail, .. } => detail.as_str(),
+                    _ => "",
+                };
+                warn!(server = %stats.name, error = %e, detail, retry_in = ?rest, "server unreachable");
                 stats.server_err.incr();
                 stats.up.set(0);
                 reporter.failed();
@@ -525,16 +531,17 @@ async fn sleep_until_or_never(deadline: Option<Instant>) {
 /// answers, and runs AUTH and SELECT.
 async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, SocketAddr), BackendError> {
     let server = format!("{}:{}", target.host, target.port);
-    let unreachable = |reason: String| BackendError::Unreachable {
+    let unreachable = |reason: String, detail: String| BackendError::Unreachable {
         server: server.clone(),
         reason,
+        detail,
     };
     let limit = target.connect_timeout();
-    let addresses = resolver
-        .resolve(&target.host, Some(limit))
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    let mut failure = format!("'{}' resolves to no address", target.host);
+    let addresses = resolver.resolve(&target.host, Some(limit)).await.map_err(|e| {
+        let reason = format!("cannot resolve server {server}: {e}");
+        unreachable(reason.clone(), reason)
+    })?;
+    let mut failure = (format!("'{}' resolves to no address", target.host), String::new());
     let mut connected = None;
     for address in addresses {
         let peer = SocketAddr::new(address, target.port);
@@ -543,23 +550,27 @@ async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, Soc
                 connected = Some((stream, peer));
                 break;
             }
-            Ok(Err(e)) => failure = format!("{} at {peer}", system_words(&e)),
+            Ok(Err(e)) => failure = (system_words(&e), format!("at {peer}")),
             Err(_) => {
-                failure = format!("Connection timed out at {peer}: no answer to connect within {limit:?}")
+                failure = (
+                    "Connection timed out".into(),
+                    format!("at {peer}: no answer to connect within {limit:?}"),
+                )
             }
         }
     }
-    let (mut stream, peer) = connected.ok_or_else(|| unreachable(failure))?;
+    let (mut stream, peer) = connected.ok_or_else(|| unreachable(failure.0, failure.1))?;
     let _ = stream.set_nodelay(true);
     if target.keepalive {
         let _ = socket2::SockRef::from(&stream).set_keepalive(true);
     }
     match tokio::time::timeout(limit, set_up(&mut stream, target)).await {
         Ok(Ok(())) => Ok((stream, peer)),
-        Ok(Err(reason)) => Err(unreachable(reason)),
-        Err(_) => Err(unreachable(format!(
-            "{peer}: no reply to AUTH/SELECT within {limit:?}"
-        ))),
+        Ok(Err(reason)) => Err(unreachable(reason, format!("at {peer}"))),
+        Err(_) => Err(unreachable(
+            "Connection timed out".into(),
+            format!("at {peer}: no reply to AUTH/SELECT within {limit:?}"),
+        )),
     }
 }
 

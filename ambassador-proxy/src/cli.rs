@@ -28,13 +28,19 @@ pub struct Cli {
     pub describe_stats: bool,
 
     /// Logging level, 0 to 11 as nutcracker's (4 warnings, 5 notices, 6
-    /// info, 7 debug, 8 and up everything); RUST_LOG overrides it.
+    /// info, 7 debug, 8 and up everything); RUST_LOG overrides it. SIGTTIN
+    /// raises it and SIGTTOU lowers it while running.
     #[arg(short = 'v', long = "verbose", default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=11))]
     pub verbosity: u8,
 
-    /// Log to this file instead of stderr.
+    /// Log to this file instead of stderr; SIGHUP reopens it (for
+    /// logrotate).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Format of the log.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: sidecar_tail::cli::LogFormat,
 
     /// twemproxy's YAML configuration file.
     #[arg(short = 'c', long = "conf-file", value_name = "FILE")]
@@ -58,7 +64,9 @@ pub struct Cli {
     )]
     pub stats_addr: String,
 
-    /// Stats aggregation interval in milliseconds.
+    /// Stats aggregation interval in milliseconds; accepted, no effect:
+    /// the stats port reports live counters (nutcracker's lag by up to
+    /// this interval).
     #[arg(
         short = 'i',
         long = "stats-interval",
@@ -149,14 +157,22 @@ impl Cli {
         })
     }
 
-    /// The tracing filter for `-v`.
-    pub fn log_level(&self) -> &'static str {
-        match self.verbosity {
-            0..=3 => "error",
-            4..=5 => "warn",
-            6 => "info",
-            7 => "debug",
-            _ => "trace",
+    /// The stats address (`-a`), checked: an IP address or a host name.
+    pub fn stats_listen(&self) -> Result<String, String> {
+        let host = self.stats_addr.trim_start_matches('[').trim_end_matches(']');
+        let name_like = !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(_)) => Ok(format!("[{host}]:{}", self.stats_port)),
+            Ok(std::net::IpAddr::V4(_)) => Ok(format!("{host}:{}", self.stats_port)),
+            Err(_) if name_like => Ok(format!("{host}:{}", self.stats_port)),
+            Err(_) => Err(format!(
+                "-a '{}' is not an IP address or a host name (like 127.0.0.1 or 0.0.0.0)",
+                self.stats_addr
+            )),
         }
     }
 }
@@ -190,7 +206,10 @@ mod tests {
             "-t",
         ]);
         assert!(cli.test_conf);
-        assert_eq!((cli.stats_port, cli.log_level()), (22223, "debug"));
+        assert_eq!((cli.stats_port, cli.verbosity), (22223, 7));
+        assert_eq!(cli.stats_listen(), Ok("127.0.0.1:22223".into()));
+        let bad = Cli::parse_from(["ambassador-proxy", "-a", "not an address!"]);
+        assert!(bad.stats_listen().unwrap_err().contains("-a 'not an address!'"));
         assert!(Cli::try_parse_from(["ambassador-proxy", "-v", "12"]).is_err());
     }
 }

@@ -22,7 +22,8 @@
 //!   defaults; [`serving`]: the pools' listeners and runtimes;
 //!   [`reload`]: swapping in a changed configuration.
 //! - [`stats`], [`metrics`]: twemproxy's stats JSON, Prometheus, probes.
-//! - [`cli`]: nutcracker's command line and ours.
+//! - [`cli`]: nutcracker's command line and ours; [`logging`]: its log,
+//!   reopened and re-levelled by signals.
 
 pub mod backend;
 pub mod cli;
@@ -35,6 +36,7 @@ pub mod fanout;
 pub mod hash;
 pub mod introspect;
 pub mod listen;
+pub mod logging;
 pub mod metrics;
 pub mod pool;
 pub mod protocol;

@@ -82,6 +82,10 @@ impl Listener {
                 match stream {
                     Accepted::Tcp(stream) => {
                         let _ = stream.set_nodelay(true);
+                        if pool.load().config.tcpkeepalive {
+                            // As nutcracker: keepalive on client sockets.
+                            let _ = socket2::SockRef::from(&stream).set_keepalive(true);
+                        }
                         let (reader, writer) = stream.into_split();
                         tokio::spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
                     }

@@ -8,15 +8,16 @@ use anyhow::Context;
 use clap::Parser;
 
 use ambassador_proxy::cli::Cli;
-use ambassador_proxy::config::{from_env, Config};
+use ambassador_proxy::config::{from_env, Config, VARIABLES};
 use ambassador_proxy::listen::resolve_listen;
+use ambassador_proxy::logging::Log;
 use ambassador_proxy::metrics;
 use ambassador_proxy::proxy::Settings;
 use ambassador_proxy::reload::Reloader;
 use ambassador_proxy::resolve::Resolver;
 use ambassador_proxy::serving::Serving;
 use ambassador_proxy::stats::{self, Stats};
-use sidecar_tail::cli::{exit_code, init_tracing_to, LogFormat};
+use sidecar_tail::cli::exit_code;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,31 +28,31 @@ fn main() -> ExitCode {
     if cli.test_conf {
         return test_conf(&cli);
     }
-    let log_file = match cli.output.as_ref().map(|path| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("opening log file {}", path.display()))
-    }) {
-        Some(Err(e)) => {
+    let log = match Log::init(cli.log_format, cli.verbosity, cli.output.as_deref()) {
+        Ok(log) => log,
+        Err(e) => {
             eprintln!("ambassador-proxy: {e:#}");
             return ExitCode::FAILURE;
         }
-        Some(Ok(file)) => Some(file),
-        None => None,
     };
-    init_tracing_to(LogFormat::Text, cli.log_level(), log_file);
-    exit_code(run(&cli))
+    exit_code(run(&cli, log))
 }
 
-/// `-t`: load the configuration, say whether it is valid.
+/// `-t`: load the configuration and check the flags start would fail on;
+/// say whether all is valid, and what a nutcracker user must know.
 fn test_conf(cli: &Cli) -> ExitCode {
     let source = cli.conf_file.as_ref().map_or("the environment".to_owned(), |p| {
         format!("configuration file '{}'", p.display())
     });
-    match load_config(cli) {
-        Ok(_) => {
+    let checked = load_config(cli).and_then(|config| {
+        cli.stats_listen().map_err(anyhow::Error::msg)?;
+        Ok(config)
+    });
+    match checked {
+        Ok(config) => {
+            for note in config.migration_notes() {
+                eprintln!("ambassador-proxy: note: {note}");
+            }
             println!("ambassador-proxy: {source} syntax is ok");
             ExitCode::SUCCESS
         }
@@ -69,8 +70,25 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     Ok(from_env(|name| std::env::var(name).ok())?.unwrap_or_else(Config::default_single))
 }
 
-fn run(cli: &Cli) -> anyhow::Result<()> {
+fn run(cli: &Cli, log: Log) -> anyhow::Result<()> {
     let config = load_config(cli)?;
+    let stats_addr = cli.stats_listen().map_err(anyhow::Error::msg)?;
+    if cli.conf_file.is_some() {
+        let ignored: Vec<&str> = VARIABLES
+            .iter()
+            .copied()
+            .filter(|name| std::env::var_os(name).is_some())
+            .collect();
+        if !ignored.is_empty() {
+            tracing::warn!(
+                variables = ?ignored,
+                "the configuration comes from -c; these environment variables are ignored"
+            );
+        }
+    }
+    for note in config.migration_notes() {
+        tracing::warn!("{note}");
+    }
     if cli.daemonize {
         return daemonize();
     }
@@ -83,8 +101,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let stats_addr = format!("{}:{}", cli.stats_addr, cli.stats_port);
-    let outcome = runtime.block_on(serve(config, stats_addr, cli));
+    let outcome = runtime.block_on(serve(config, stats_addr, cli, Arc::new(log)));
     if let Some(pid_file) = &cli.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }
@@ -94,7 +111,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 /// Binds every pool's listener, the stats port and the metrics address,
 /// then serves until SIGTERM or SIGINT; then stops accepting, answers the
 /// requests already read (for at most `--shutdown-timeout`), and returns.
-async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<()> {
+async fn serve(config: Config, stats_addr: String, cli: &Cli, log: Arc<Log>) -> anyhow::Result<()> {
     let shutdown_timeout = cli.shutdown_timeout;
     let resolver = Arc::new(Resolver::new(&cli.resolver_files(), cli.dns_refresh));
     let settings = Settings {
@@ -105,25 +122,23 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
     };
     let stats = Arc::new(Stats::new(Vec::new()));
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let pools = started_line(&config);
     let serving = Serving::start(&config.pools, settings, stats.clone(), stopping).await?;
+    let (hangup, hangups) = tokio::sync::mpsc::unbounded_channel();
+    catch_signals(log, hangup)?;
     // Before the stats port opens, so that whoever waits for it (tests,
     // probes) knows that changes to the file from then on are seen.
     let _served_without_reloads = match &cli.conf_file {
         Some(path) => {
-            Reloader::new(path.clone(), config, serving, stats.clone()).start();
+            Reloader::new(path.clone(), config, serving, stats.clone()).start(hangups);
             None
         }
         None => {
-            if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-                // SIGHUP would otherwise end the process.
-                tokio::spawn(async move {
-                    while hangup.recv().await.is_some() {
-                        tracing::warn!(
-                            "SIGHUP: nothing to reload, the configuration comes from the environment"
-                        );
-                    }
-                });
-            }
+            // Nothing to reload: the configuration comes from the environment.
+            tokio::spawn(async move {
+                let mut hangups = hangups;
+                while hangups.recv().await.is_some() {}
+            });
             Some(serving)
         }
     };
@@ -138,6 +153,14 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
         .await
         .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
     tokio::spawn(stats::serve(stats_listener, stats.clone()));
+    tracing::info!(
+        "ambassador-proxy {} started on pid {}; {pools}; stats on {stats_socket}{}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        cli.metrics_addr.map_or(String::new(), |addr| format!(
+            "; metrics on http://{addr}/metrics"
+        ))
+    );
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = terminate.recv() => {}
@@ -157,6 +180,73 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli) -> anyhow::Result<
             clients = open(),
             "shutdown timeout reached; closing with replies outstanding"
         );
+    }
+    Ok(())
+}
+
+/// `pool 'alpha' on 127.0.0.1:6380 over a:1, b:2; pool 'beta' ...`, for
+/// the line that says the proxy started.
+fn started_line(config: &Config) -> String {
+    config
+        .pools
+        .iter()
+        .map(|pool| {
+            let servers: Vec<String> = pool
+                .servers
+                .iter()
+                .map(|s| format!("{}:{}", s.host, s.port))
+                .collect();
+            format!(
+                "pool '{}' on {} over {}",
+                pool.name,
+                pool.listen,
+                servers.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// nutcracker's signals: SIGHUP reopens the log (and reloads the
+/// configuration, through `hangup`), SIGTTIN and SIGTTOU raise and lower
+/// the log level, SIGUSR1 and SIGUSR2 are accepted; each is logged as
+/// nutcracker logs it.
+fn catch_signals(log: Arc<Log>, hangup: tokio::sync::mpsc::UnboundedSender<()>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let kinds = [
+        (SignalKind::hangup(), 1, "SIGHUP"),
+        (SignalKind::user_defined1(), 10, "SIGUSR1"),
+        (SignalKind::user_defined2(), 12, "SIGUSR2"),
+        (SignalKind::from_raw(21), 21, "SIGTTIN"),
+        (SignalKind::from_raw(22), 22, "SIGTTOU"),
+    ];
+    for (kind, number, name) in kinds {
+        let mut signals = signal(kind).with_context(|| format!("catching {name}"))?;
+        let log = log.clone();
+        let hangup = hangup.clone();
+        tokio::spawn(async move {
+            while signals.recv().await.is_some() {
+                match name {
+                    "SIGHUP" => {
+                        let reopened = log.reopen();
+                        tracing::info!("signal {number} ({name}) received, reopening log file");
+                        if let Err(e) = reopened {
+                            tracing::error!("{e:#}");
+                        }
+                        let _ = hangup.send(());
+                    }
+                    "SIGTTIN" | "SIGTTOU" => {
+                        let up = name == "SIGTTIN";
+                        let level = log.change_level(up);
+                        let action = if up { "up" } else { "down" };
+                        tracing::warn!(
+                            "signal {number} ({name}) received, {action} logging level to {level}"
+                        );
+                    }
+                    _ => tracing::info!("signal {number} ({name}) received"),
+                }
+            }
+        });
     }
     Ok(())
 }
@@ -187,7 +277,11 @@ pool stats:
   client_connections  \"# active client connections\"
   server_ejects       \"# times backend server was ejected\"
   forward_error       \"# times we encountered a forwarding error\"
-  fragments           \"# fragments created from a multi-vector request\"
+  fragments           \"# fragments created from a multi-vector request\" (nutcracker 0.5.0 declares it and never counts it: 0 there)
+
+Counters are live, read at each request of the stats port; -i has no effect
+(nutcracker's numbers are snapshots up to -i old). Health-check PINGs are not
+counted in a server's requests or responses.
 
 server stats:
   server_eof          \"# eof on server connections\"

@@ -135,6 +135,18 @@ pub fn prometheus(stats: &Stats) -> String {
         ]
         .into_iter(),
     );
+    out.family(
+        "config_last_reload_successful",
+        "gauge",
+        "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused.",
+        std::iter::once((String::new(), stats.last_reload_successful.get())),
+    );
+    out.family(
+        "config_last_reload_success_timestamp_seconds",
+        "gauge",
+        "When the configuration was last loaded, at start or by a reload.",
+        std::iter::once((String::new(), stats.last_reload_success.get())),
+    );
     type Read = fn(&ServerStats) -> u64;
     let per_server: [(&str, &str, &str, Read); 10] = [
         (
@@ -230,7 +242,11 @@ impl Exposition {
     fn family(&mut self, name: &str, kind: &str, help: &str, samples: impl Iterator<Item = (String, u64)>) {
         self.header(name, kind, help);
         for (labels, value) in samples {
-            let _ = writeln!(self.0, "ambassador_{name}{{{labels}}} {value}");
+            if labels.is_empty() {
+                let _ = writeln!(self.0, "ambassador_{name} {value}");
+            } else {
+                let _ = writeln!(self.0, "ambassador_{name}{{{labels}}} {value}");
+            }
         }
     }
 

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
-use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
@@ -54,31 +53,29 @@ impl Reloader {
         }
     }
 
-    /// Catches SIGHUP and watches the file now, then reloads on every
-    /// SIGHUP and every change of the file in a task of its own, until the
-    /// runtime stops. Changes made after this returns are seen.
-    pub fn start(mut self) {
-        let mut hangup = match signal(SignalKind::hangup()) {
-            Ok(hangup) => Some(hangup),
-            Err(e) => {
-                warn!(error = %e, "cannot catch SIGHUP; reloading on file changes only");
-                None
-            }
-        };
+    /// Watches the file now, then reloads on every message of `hangups`
+    /// (SIGHUP, caught by the caller, which also reopens the log) and every
+    /// change of the file in a task of its own, until the runtime stops.
+    /// Changes made after this returns are seen.
+    pub fn start(mut self, mut hangups: mpsc::UnboundedReceiver<()>) {
         let (changed, mut changes) = mpsc::unbounded_channel();
         let watcher = watch_file(&self.path, changed);
         tokio::spawn(async move {
             let _watcher = watcher;
-            self.serve(&mut hangup, &mut changes).await;
+            self.serve(&mut hangups, &mut changes).await;
             // Nothing can trigger a reload any more; the pools stay served.
             std::future::pending::<()>().await;
         });
     }
 
-    async fn serve(&mut self, hangup: &mut Option<Signal>, changes: &mut mpsc::UnboundedReceiver<()>) {
+    async fn serve(
+        &mut self,
+        hangups: &mut mpsc::UnboundedReceiver<()>,
+        changes: &mut mpsc::UnboundedReceiver<()>,
+    ) {
         loop {
             let trigger = tokio::select! {
-                Some(()) = async { hangup.as_mut()?.recv().await } => "SIGHUP",
+                Some(()) = hangups.recv() => "SIGHUP",
                 Some(()) = changes.recv() => {
                     // One save is often several events (truncate, write,
                     // rename): let them all arrive, reload once.
@@ -91,11 +88,16 @@ impl Reloader {
             match self.reload().await {
                 Ok(true) => {
                     self.stats.reloads.incr();
+                    self.stats.reloaded(true);
                     info!(trigger, file = %self.path.display(), "configuration reloaded");
                 }
-                Ok(false) => debug!(trigger, "configuration unchanged"),
+                Ok(false) => {
+                    self.stats.reloaded(true);
+                    debug!(trigger, "configuration unchanged");
+                }
                 Err(e) => {
                     self.stats.reload_failures.incr();
+                    self.stats.reloaded(false);
                     error!(trigger, error = %e, "new configuration refused; the running one stays");
                 }
             }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use tokio::sync::{oneshot, watch};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::PoolConfig;
 use crate::listen::Listener;
@@ -152,7 +152,7 @@ impl Serving {
             let _ = stop.send(true);
         });
         tokio::spawn(listener.serve(slot.clone(), stopping));
-        info!(pool = %config.name, listen = %config.listen, servers = config.servers.len(), "serving");
+        debug!(pool = %config.name, listen = %config.listen, servers = config.servers.len(), "serving");
         ServedPool {
             config: config.clone(),
             slot,

@@ -222,16 +222,36 @@ pub struct Stats {
     pub reloads: Counter,
     /// Configuration reloads refused (`/metrics`).
     pub reload_failures: Counter,
+    /// 1 when the last reload succeeded, or none was tried (`/metrics`).
+    pub last_reload_successful: Counter,
+    /// When the configuration was last loaded, at start or by a reload, in
+    /// seconds since the epoch (`/metrics`).
+    pub last_reload_success: Counter,
 }
 
 impl Stats {
     /// Statistics for `pools`.
     pub fn new(pools: Vec<Arc<PoolStats>>) -> Self {
-        Stats {
+        let stats = Stats {
             started: Instant::now(),
             reloads: Counter::default(),
             reload_failures: Counter::default(),
+            last_reload_successful: Counter::default(),
+            last_reload_success: Counter::default(),
             pools: ArcSwap::from_pointee(pools),
+        };
+        stats.reloaded(true);
+        stats
+    }
+
+    /// Records a reload's outcome (a load at start counts as a success).
+    pub fn reloaded(&self, ok: bool) {
+        self.last_reload_successful.set(u64::from(ok));
+        if ok {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            self.last_reload_success.set(now);
         }
     }
 

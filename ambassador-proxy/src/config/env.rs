@@ -8,6 +8,25 @@ use std::time::Duration;
 
 use super::{parse_server, Config, ConfigError, ListenAddr, PoolConfig};
 
+/// The variables the configuration is read from (all ignored when a file
+/// is given with `-c`).
+pub const VARIABLES: &[&str] = &[
+    "REDIS_SERVERS",
+    "LISTEN_ADDR",
+    "LISTEN_PORT",
+    "HASH",
+    "DISTRIBUTION",
+    "HASH_TAG",
+    "TIMEOUT",
+    "AUTO_EJECT_HOSTS",
+    "SERVER_RETRY_TIMEOUT",
+    "SERVER_FAILURE_LIMIT",
+    "SERVER_CONNECTIONS",
+    "PRECONNECT",
+    "REDIS_AUTH",
+    "REDIS_DB",
+];
+
 /// The configuration the environment describes, or `None` when
 /// `REDIS_SERVERS` is unset. `var` reads a variable.
 pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Config>, ConfigError> {
@@ -19,8 +38,23 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Config>, 
         .filter(|s| !s.is_empty())
         .map(|s| parse_server(s, "REDIS_SERVERS"))
         .collect::<Result<Vec<_>, _>>()?;
-    let port: u16 = parsed(&var, "LISTEN_PORT")?.unwrap_or(6380);
-    let mut pool = PoolConfig::new("default", ListenAddr::Tcp(format!("0.0.0.0:{port}")), servers);
+    let port: u16 = parsed(&var, "LISTEN_PORT", "a port number from 0 to 65535")?.unwrap_or(6380);
+    let address = var("LISTEN_ADDR")
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "0.0.0.0".into());
+    if address.parse::<std::net::IpAddr>().is_err() {
+        return Err(ConfigError::new(
+            "LISTEN_ADDR",
+            format!("'{address}' is not an IP address (like 127.0.0.1, or 0.0.0.0 for every interface)"),
+        ));
+    }
+    let listen = if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    };
+    let mut pool = PoolConfig::new("default", ListenAddr::Tcp(listen), servers);
     // The image's own defaults: eject dead servers quickly.
     pool.auto_eject_hosts = true;
     pool.server_retry_timeout = Duration::from_millis(2000);
@@ -39,26 +73,26 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Config>, 
                 ConfigError::new("HASH_TAG", format!("'{tag}' must be exactly two characters"))
             })?);
     }
-    if let Some(ms) = parsed::<u64>(&var, "TIMEOUT")? {
+    if let Some(ms) = parsed::<u64>(&var, "TIMEOUT", MILLISECONDS)? {
         pool.timeout = Some(Duration::from_millis(ms));
     }
-    if let Some(eject) = parsed(&var, "AUTO_EJECT_HOSTS")? {
+    if let Some(eject) = parsed(&var, "AUTO_EJECT_HOSTS", BOOLEAN)? {
         pool.auto_eject_hosts = eject;
     }
-    if let Some(ms) = parsed::<u64>(&var, "SERVER_RETRY_TIMEOUT")? {
+    if let Some(ms) = parsed::<u64>(&var, "SERVER_RETRY_TIMEOUT", MILLISECONDS)? {
         pool.server_retry_timeout = Duration::from_millis(ms);
     }
-    if let Some(limit) = parsed(&var, "SERVER_FAILURE_LIMIT")? {
+    if let Some(limit) = parsed(&var, "SERVER_FAILURE_LIMIT", WHOLE)? {
         pool.server_failure_limit = limit;
     }
-    if let Some(connections) = parsed(&var, "SERVER_CONNECTIONS")? {
+    if let Some(connections) = parsed(&var, "SERVER_CONNECTIONS", WHOLE)? {
         pool.server_connections = connections;
     }
-    if let Some(preconnect) = parsed(&var, "PRECONNECT")? {
+    if let Some(preconnect) = parsed(&var, "PRECONNECT", BOOLEAN)? {
         pool.preconnect = preconnect;
     }
     pool.redis_auth = var("REDIS_AUTH").filter(|s| !s.is_empty());
-    if let Some(db) = parsed(&var, "REDIS_DB")? {
+    if let Some(db) = parsed(&var, "REDIS_DB", WHOLE)? {
         pool.redis_db = db;
     }
     Ok(Some(Config {
@@ -66,16 +100,23 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Config>, 
     }))
 }
 
+const MILLISECONDS: &str = "a whole number of milliseconds, like 2000";
+const BOOLEAN: &str = "true or false";
+const WHOLE: &str = "a whole number, like 1";
+
+/// Variable `name`, read as a `T`; `expected` says what it must be when it
+/// is not.
 fn parsed<T: std::str::FromStr>(
     var: &impl Fn(&str) -> Option<String>,
     name: &str,
+    expected: &str,
 ) -> Result<Option<T>, ConfigError> {
     var(name)
         .filter(|v| !v.trim().is_empty())
         .map(|v| {
             v.trim()
                 .parse()
-                .map_err(|_| ConfigError::new(name, format!("'{v}' is not a valid value")))
+                .map_err(|_| ConfigError::new(name, format!("'{v}' is not {expected}")))
         })
         .transpose()
 }
@@ -126,5 +167,23 @@ mod tests {
         assert_eq!(from_env(env(&[])).unwrap(), None);
         let bad = from_env(env(&[("REDIS_SERVERS", "a:1:1"), ("LISTEN_PORT", "x")])).unwrap_err();
         assert!(bad.to_string().starts_with("LISTEN_PORT"), "{bad}");
+        assert!(bad.to_string().contains("a port number"), "{bad}");
+        let bad = from_env(env(&[("REDIS_SERVERS", "a:1:1"), ("TIMEOUT", "2s")])).unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("'2s' is not a whole number of milliseconds"),
+            "{bad}"
+        );
+        let local = from_env(env(&[("REDIS_SERVERS", "a:1:1"), ("LISTEN_ADDR", "127.0.0.1")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(local.pools[0].listen, ListenAddr::Tcp("127.0.0.1:6380".into()));
+        let url = from_env(env(&[("REDIS_SERVERS", "redis://a:6379")])).unwrap_err();
+        assert!(url.to_string().contains("a URL is not accepted"), "{url}");
+        let no_weight = from_env(env(&[("REDIS_SERVERS", "a:6379")])).unwrap_err();
+        assert!(
+            no_weight.to_string().contains("no weight (add one: a:6379:1)"),
+            "{no_weight}"
+        );
     }
 }

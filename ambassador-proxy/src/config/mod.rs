@@ -17,7 +17,7 @@ use crate::distribution::Distribution;
 use crate::hash::HashFunction;
 use crate::pool::{sort_servers, ServerSpec};
 
-pub use env::from_env;
+pub use env::{from_env, VARIABLES};
 pub use yaml::from_yaml;
 
 /// Why a configuration was refused.
@@ -169,6 +169,56 @@ impl Config {
         from_yaml(&text, &place)
     }
 
+    /// Two pools cannot listen at one address (the second could not bind).
+    pub(crate) fn check_listeners(&self, place: &str) -> Result<(), ConfigError> {
+        let mut seen: Vec<(&ListenAddr, &str)> = Vec::new();
+        for pool in &self.pools {
+            if let Some((_, first)) = seen.iter().find(|(listen, _)| **listen == pool.listen) {
+                return Err(ConfigError::new(
+                    format!("{place}: pool '{}', key 'listen'", pool.name),
+                    format!(
+                        "'{}' is also pool '{first}''s address; each pool needs its own",
+                        pool.listen
+                    ),
+                ));
+            }
+            seen.push((&pool.listen, &pool.name));
+        }
+        Ok(())
+    }
+
+    /// What a twemproxy user must know when moving this configuration from
+    /// nutcracker 0.5.0: settings that nutcracker ignores or applies
+    /// differently, so that data or limits are not where they expect.
+    pub fn migration_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for pool in &self.pools {
+            let name = &pool.name;
+            if pool.redis_auth.is_some() && pool.redis_db != 0 {
+                notes.push(format!(
+                    "pool '{name}': redis_db {db} is selected on every server connection; nutcracker 0.5.0 \
+                     never sends SELECT when redis_auth is set, so data written through it is in db 0, \
+                     not db {db}",
+                    db = pool.redis_db
+                ));
+            }
+            if pool.client_connections != 0 {
+                notes.push(format!(
+                    "pool '{name}': client_connections {} is enforced (nutcracker 0.5.0 never enforces it): \
+                     clients over it are refused",
+                    pool.client_connections
+                ));
+            }
+            if pool.tcpkeepalive {
+                notes.push(format!(
+                    "pool '{name}': tcpkeepalive is set on client sockets, as nutcracker does, and on \
+                     server connections too"
+                ));
+            }
+        }
+        notes
+    }
+
     /// Listen on port 6380 in front of one server, 127.0.0.1:6379.
     pub fn default_single() -> Config {
         let server = ServerSpec {
@@ -196,8 +246,19 @@ pub fn parse_server(text: &str, place: &str) -> Result<ServerSpec, ConfigError> 
     if words.next().is_some() {
         return Err(fail("too many words"));
     }
-    let (rest, weight) = address.rsplit_once(':').ok_or_else(|| fail("no weight"))?;
-    let (host, port) = rest.rsplit_once(':').ok_or_else(|| fail("no port"))?;
+    if address.contains("://") {
+        return Err(ConfigError::new(
+            format!("{place} ('{text}')"),
+            "a URL is not accepted here; write host:port:weight, like redis-0.redis:6379:1 \
+             (a password goes in redis_auth, a database in redis_db)",
+        ));
+    }
+    let (rest, weight) = address
+        .rsplit_once(':')
+        .ok_or_else(|| fail("no port and no weight"))?;
+    let Some((host, port)) = rest.rsplit_once(':') else {
+        return Err(fail(&format!("no weight (add one: {address}:1)")));
+    };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
         return Err(fail("no host"));

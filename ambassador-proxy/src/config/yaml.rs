@@ -32,7 +32,9 @@ pub fn from_yaml(text: &str, file: &str) -> Result<Config, ConfigError> {
     if pools.is_empty() {
         return Err(ConfigError::new(file, "defines no pool"));
     }
-    Ok(Config { pools })
+    let config = Config { pools };
+    config.check_listeners(file)?;
+    Ok(config)
 }
 
 fn pool(name: &str, settings: yaml_rust2::yaml::Hash, place: &str) -> Result<PoolConfig, ConfigError> {

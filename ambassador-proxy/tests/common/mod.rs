@@ -141,7 +141,7 @@ impl Nutcracker {
             std::fs::write(&config, yaml_for(port)).unwrap();
             let mut command = Command::new("nutcracker");
             command.args(["-c", path_arg(&config), "-s", &stats_port.to_string()]);
-            command.args(["-a", "127.0.0.1", "-v", "1"]);
+            command.args(["-a", "127.0.0.1", "-v", "1", "-i", "100"]);
             command.args(["-p", path_arg(&dir.join("nutcracker.pid"))]);
             command.args(["-o", path_arg(&dir.join("nutcracker.log"))]);
             command
@@ -246,6 +246,11 @@ impl Raw {
     /// Sends bytes as they are.
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Sends bytes as they are; an error if the peer closed first.
+    pub fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
     }
 
     /// Sends a command as a RESP array.

@@ -1,0 +1,208 @@
+//! The proxy's log, run as nutcracker's is: to stderr or the `-o` file,
+//! which SIGHUP reopens (logrotate's `postrotate kill -HUP`), at
+//! nutcracker's `-v` levels, which SIGTTIN raises and SIGTTOU lowers; text
+//! or JSON. A fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGABRT) writes one
+//! line naming it to the log before the process dies of it.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use anyhow::Context;
+use sidecar_tail::cli::LogFormat;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, EnvFilter, Registry};
+
+/// The tracing filter for nutcracker's `-v` level (0 to 11): 4 warnings,
+/// 5 and 6 notices and information (nutcracker's default, 5, says what it
+/// starts), 7 debug, 8 and up everything.
+pub fn level_filter(verbosity: u8) -> &'static str {
+    match verbosity {
+        0..=3 => "error",
+        4 => "warn",
+        5..=6 => "info",
+        7 => "debug",
+        _ => "trace",
+    }
+}
+
+/// Where log lines go: the `-o` file, or stderr.
+#[derive(Clone)]
+struct Destination(Arc<Mutex<Option<File>>>);
+
+/// One event's write, under the destination's lock.
+struct Locked<'a>(MutexGuard<'a, Option<File>>);
+
+impl<'a> MakeWriter<'a> for Destination {
+    type Writer = Locked<'a>;
+
+    fn make_writer(&'a self) -> Locked<'a> {
+        Locked(self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+impl Write for Locked<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self.0.as_mut() {
+            Some(file) => file.write(bytes),
+            None => std::io::stderr().write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.as_mut() {
+            Some(file) => file.flush(),
+            None => std::io::stderr().flush(),
+        }
+    }
+}
+
+/// The running log: reopened and re-levelled by signals.
+pub struct Log {
+    path: Option<PathBuf>,
+    destination: Destination,
+    verbosity: AtomicU8,
+    filter: reload::Handle<EnvFilter, Registry>,
+}
+
+/// The file descriptor a fatal signal's line is written to.
+static FATAL_FD: AtomicI32 = AtomicI32::new(2);
+
+fn open(path: &Path) -> anyhow::Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening log file {}", path.display()))
+}
+
+impl Log {
+    /// Starts logging in `format` to `path` (stderr without one) at
+    /// `verbosity`; `RUST_LOG`, when set, chooses the level instead.
+    pub fn init(format: LogFormat, verbosity: u8, path: Option<&Path>) -> anyhow::Result<Log> {
+        let file = path.map(open).transpose()?;
+        FATAL_FD.store(file.as_ref().map_or(2, AsRawFd::as_raw_fd), Ordering::Relaxed);
+        let colour = file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let destination = Destination(Arc::new(Mutex::new(file)));
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level_filter(verbosity)));
+        let (filter, handle) = reload::Layer::new(filter);
+        let text = tracing_subscriber::fmt::layer()
+            .with_writer(destination.clone())
+            .with_target(false);
+        match format {
+            LogFormat::Text => tracing_subscriber::registry()
+                .with(filter)
+                .with(text.with_ansi(colour))
+                .try_init(),
+            LogFormat::Json => tracing_subscriber::registry()
+                .with(filter)
+                .with(text.json())
+                .try_init(),
+        }
+        .context("setting up the log")?;
+        install_fatal_signal_handlers();
+        Ok(Log {
+            path: path.map(Path::to_path_buf),
+            destination,
+            verbosity: AtomicU8::new(verbosity),
+            filter: handle,
+        })
+    }
+
+    /// Reopens the `-o` file at its path (after logrotate moved it); with
+    /// no file, nothing to do.
+    pub fn reopen(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let file = open(path)?;
+        FATAL_FD.store(file.as_raw_fd(), Ordering::Relaxed);
+        *self.destination.make_writer().0 = Some(file);
+        Ok(())
+    }
+
+    /// One `-v` level more (`up`) or less, within 0 to 11; returns the new level.
+    pub fn change_level(&self, up: bool) -> u8 {
+        let old = self.verbosity.load(Ordering::Relaxed);
+        let new = if up {
+            old.saturating_add(1).min(11)
+        } else {
+            old.saturating_sub(1)
+        };
+        self.verbosity.store(new, Ordering::Relaxed);
+        let _ = self
+            .filter
+            .modify(|filter| *filter = EnvFilter::new(level_filter(new)));
+        new
+    }
+}
+
+/// The fatal signals named in the log before the process dies of them.
+const FATAL: [(libc::c_int, &str); 4] = [
+    (libc::SIGSEGV, "signal 11 (SIGSEGV) received, core dumping\n"),
+    (libc::SIGBUS, "signal 7 (SIGBUS) received, core dumping\n"),
+    (libc::SIGILL, "signal 4 (SIGILL) received, core dumping\n"),
+    (libc::SIGABRT, "signal 6 (SIGABRT) received, core dumping\n"),
+];
+
+/// The handlers that were there before ours (Rust's own SIGSEGV handler
+/// reports stack overflows), called after our line.
+static mut PREVIOUS: [Option<libc::sigaction>; 4] = [None; 4];
+
+fn install_fatal_signal_handlers() {
+    for (index, (signal, _)) in FATAL.iter().enumerate() {
+        // SAFETY: sigaction with a handler that only calls async-signal-safe
+        // functions (write, sigaction, raise); PREVIOUS is written here,
+        // once, before any of these signals can be handled.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_fatal_signal as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(*signal, &action, &mut previous) == 0 {
+                PREVIOUS[index] = Some(previous);
+            }
+        }
+    }
+}
+
+extern "C" fn on_fatal_signal(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    let Some(index) = FATAL.iter().position(|(s, _)| *s == signal) else {
+        return;
+    };
+    let line = FATAL[index].1;
+    // SAFETY: only async-signal-safe calls: write(2) of a static string,
+    // then the previous handler, or the default action by sigaction and
+    // raise.
+    unsafe {
+        libc::write(FATAL_FD.load(Ordering::Relaxed), line.as_ptr().cast(), line.len());
+        let previous = PREVIOUS[index];
+        match previous {
+            Some(previous)
+                if previous.sa_sigaction != libc::SIG_DFL
+                    && previous.sa_sigaction != libc::SIG_IGN
+                    && previous.sa_flags & libc::SA_SIGINFO != 0 =>
+            {
+                // Rust's stack-overflow reporter, which aborts on an
+                // overflow and otherwise returns.
+                let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    std::mem::transmute(previous.sa_sigaction);
+                handler(signal, info, context);
+            }
+            _ => {}
+        }
+        // Die of the signal even when it was sent (kill), not raised by a
+        // fault that would happen again on return.
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        libc::sigaction(signal, &default, std::ptr::null_mut());
+        libc::raise(signal);
+    }
+}
