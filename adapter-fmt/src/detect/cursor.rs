@@ -179,7 +179,8 @@ impl<'a> Cursor<'a> {
         Some((nanos, kept as u8))
     }
 
-    /// `H:MM`, `HH:MM`, or either with `:SS`: hours, minutes, seconds.
+    /// `H:MM`, `HH:MM`, or either with `:SS` (minutes and seconds may be
+    /// unpadded): hours, minutes, seconds.
     /// Seconds are required unless `seconds_optional`.
     pub fn clock(&mut self, seconds_optional: bool) -> Option<(u32, u32, u32)> {
         let save = self.pos;
@@ -188,9 +189,11 @@ impl<'a> Cursor<'a> {
             if !self.eat(b':') {
                 return None;
             }
-            let minute = self.digits(2)?;
+            // Minutes and seconds are unpadded in some logs (HealthApp's
+            // `22:16:0:150`).
+            let minute = self.digits_between(1, 2)?.0 as u32;
             let second = if self.eat(b':') {
-                self.digits(2)?
+                self.digits_between(1, 2)?.0 as u32
             } else if seconds_optional {
                 0
             } else {

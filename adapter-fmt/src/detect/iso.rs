@@ -41,11 +41,26 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
     Some((parts, format, pos..c.pos()))
 }
 
-/// The basic form: `20261126T180308Z`, `20261126T180308.123+0100`.
+/// The basic form: `20261126T180308Z`, `20261126T180308.123+0100`; and
+/// a compact date before an extended clock: `20171223-22:15:29:606`
+/// (HealthApp), `20260327 11:34:21.908` (Robot Framework).
 fn compact(line: &[u8], pos: usize, year: i32) -> Option<Read> {
     let mut c = Cursor::new(line, pos + 4);
     let month = c.digits(2)?;
     let day = c.digits(2)?;
+    if let Some(b'-' | b' ') = c.peek() {
+        c.eat_any(b"- ")?;
+        let mut parts = Parts {
+            year: Some(year),
+            month,
+            day,
+            ..Parts::default()
+        };
+        time_of_day(&mut c, &mut parts, false)?;
+        return c
+            .at_boundary()
+            .then_some((parts, Format::Iso8601Compact, pos..c.pos()));
+    }
     c.eat_any(b"Tt")?;
     let mut parts = Parts {
         year: Some(year),

@@ -10,6 +10,27 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
         return None;
     }
     let mut c = Cursor::new(line, 1);
+    // glog writes the year too: `I20210131 14:48:54.411655`.
+    let year = {
+        let mut probe = c;
+        probe
+            .digits(4)
+            .filter(|_| probe.digits(4).is_some() && probe.peek() == Some(b' '))
+    };
+    if let Some(year) = year {
+        c = Cursor::new(line, 5);
+        let month = c.digits(2)?;
+        let day = c.digits(2)?;
+        c.require(b' ')?;
+        let mut parts = Parts {
+            year: Some(year as i32),
+            month,
+            day,
+            ..Parts::default()
+        };
+        super::time_of_day(&mut c, &mut parts, false)?;
+        return c.at_boundary().then_some((parts, Format::Klog, 1..c.pos()));
+    }
     let month = c.digits(2)?;
     let day = c.digits(2)?;
     c.require(b' ')?;

@@ -1,10 +1,11 @@
 //! Finding the timestamp in a log line, whatever its format.
 //!
-//! A line is tried at its start and after each separator within its first
-//! [`PREFIX_WINDOW`] bytes (a level, brackets, a sequence number or a host may
-//! come first). At each place the first byte picks the families worth
-//! trying, so a line costs a few byte comparisons per place and no
-//! allocation. Each family reads into [`Parts`]; [`resolve`] turns parts into
+//! A line is tried at its start and after each separator in the whole line
+//! (a level, brackets, a sequence number, a host or a request may come
+//! first); every stamp found is a candidate and the most complete one wins
+//! ([`detect`]). At each place the first byte picks the families worth
+//! trying, so a place costs a few byte comparisons and no allocation; the
+//! place a source used last is tried first. Each family reads into [`Parts`]; [`resolve`] turns parts into
 //! an instant, filling in what the line left out (year, zone, date order)
 //! and saying so in [`Assumptions`].
 
@@ -22,14 +23,11 @@ mod syslog;
 use std::fmt;
 use std::ops::Range;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 
-use crate::evidence::{DateOrder, Evidence};
+use crate::evidence::{DateOrder, Evidence, Learned};
 use crate::zone::{self, UserZone, ZoneSpec};
 use cursor::Cursor;
-
-/// How far into a line a timestamp may start.
-pub const PREFIX_WINDOW: usize = 64;
 
 /// The timestamp formats recognised, by family and variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,6 +66,10 @@ pub enum Format {
     NumericYmd,
     /// Kubernetes klog: `I1126 18:03:08.123456`.
     Klog,
+    /// A month and day without a year: `03-17 16:13:38.811` (logcat).
+    MonthDay,
+    /// Two-digit-year compact date: `081109 203615` (Hadoop 0.x), `170213 16:00:33` (MySQL).
+    Yymmdd,
     /// Unix epoch seconds (10 digits, optional fraction).
     EpochSeconds,
     /// Unix epoch milliseconds (13 digits).
@@ -82,7 +84,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for metrics and documentation.
-    pub const ALL: [Format; 22] = [
+    pub const ALL: [Format; 24] = [
         Format::Rfc3339,
         Format::Iso8601,
         Format::Iso8601Compact,
@@ -100,6 +102,8 @@ impl Format {
         Format::NumericMdy,
         Format::NumericYmd,
         Format::Klog,
+        Format::MonthDay,
+        Format::Yymmdd,
         Format::EpochSeconds,
         Format::EpochMillis,
         Format::EpochMicros,
@@ -127,6 +131,8 @@ impl Format {
             Format::NumericMdy => "numeric_mdy",
             Format::NumericYmd => "numeric_ymd",
             Format::Klog => "klog",
+            Format::MonthDay => "month_day",
+            Format::Yymmdd => "yymmdd",
             Format::EpochSeconds => "epoch_s",
             Format::EpochMillis => "epoch_ms",
             Format::EpochMicros => "epoch_us",
@@ -144,7 +150,7 @@ impl fmt::Display for Format {
 
 /// What a timestamp rests on beyond what the line says: a small set of flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub struct Assumptions(u8);
+pub struct Assumptions(u16);
 
 impl Assumptions {
     /// The line had no year; it was inferred from the time of reading.
@@ -161,8 +167,14 @@ impl Assumptions {
     pub const DATE_ORDER_DEFAULT: Assumptions = Assumptions(1 << 5);
     /// The line has no timestamp; the time it was read stands in.
     pub const READ_TIME: Assumptions = Assumptions(1 << 6);
+    /// A bare number standing as a field of its own was read as Unix time:
+    /// nothing else in the line was a timestamp, or its date agreed.
+    pub const EPOCH_FIELD: Assumptions = Assumptions(1 << 7);
+    /// The stamp is more than 30 days away from the source's previous one:
+    /// either the log jumps, or the stamp was misread.
+    pub const FAR_FROM_NEIGHBOURS: Assumptions = Assumptions(1 << 8);
 
-    const NAMES: [(Assumptions, &'static str); 7] = [
+    const NAMES: [(Assumptions, &'static str); 9] = [
         (Assumptions::YEAR_INFERRED, "year_inferred"),
         (Assumptions::CENTURY_INFERRED, "century_inferred"),
         (Assumptions::DEFAULT_ZONE, "default_zone"),
@@ -170,6 +182,8 @@ impl Assumptions {
         (Assumptions::DATE_ORDER_FROM_SOURCE, "date_order_from_source"),
         (Assumptions::DATE_ORDER_DEFAULT, "date_order_default"),
         (Assumptions::READ_TIME, "read_time"),
+        (Assumptions::EPOCH_FIELD, "epoch_field"),
+        (Assumptions::FAR_FROM_NEIGHBOURS, "far_from_neighbours"),
     ];
 
     /// No assumptions.
@@ -252,6 +266,10 @@ pub struct Parts {
     pub zone: Option<ZoneSpec>,
     /// Assumptions the family already made (century, date order).
     pub assumptions: Assumptions,
+    /// A date without a time of day.
+    pub date_only: bool,
+    /// What the stamp shows of its source's date order.
+    pub learned: Learned,
 }
 
 /// How ambiguous numeric dates are read (`--date-order`).
@@ -285,58 +303,263 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Finds the first timestamp in `line`.
+/// Finds the timestamp of `line`: every plausible stamp in the whole line
+/// is a candidate, and the most complete one wins (date and time over
+/// either alone, a year over none, an explicit zone over none; the
+/// earliest of equals). The place where this source wrote its last stamp
+/// is tried first, and taken without looking further when it holds a stamp
+/// as good as then: lines of one source share their stamp's shape.
 pub fn detect(line: &[u8], ctx: &mut Context<'_>) -> Option<Detected> {
     let start = line.iter().position(|b| !b.is_ascii_whitespace())?;
     if line[start] == b'{' {
         return json::detect_object(line, start, ctx);
     }
-    if let Some(found) = try_at(line, start, ctx) {
-        return Some(found);
+    if let Some((pos, format, score)) = ctx.evidence.place() {
+        if pos < line.len() && (pos == start || is_candidate_place(line, pos)) {
+            if let Some(found) = candidate(line, pos, ctx) {
+                if found.detected.timestamp.format == format && found.score >= score && !found.epoch_field {
+                    return Some(finish(found, ctx));
+                }
+            }
+        }
     }
-    let window = line.len().min(PREFIX_WINDOW);
-    (start + 1..window)
-        .filter(|&i| is_separator(line[i - 1]) && (line[i].is_ascii_alphanumeric() || line[i] == b'<'))
-        .find_map(|i| try_at(line, i, ctx))
+    // The first stamp with a time of day is the line's: a header comes
+    // first, and stamps later in a message are about other things (a
+    // build date, a request's start).
+    let mut first_dated: Option<Candidate> = None;
+    let mut primary: Option<Candidate> = None;
+    let mut epoch_field: Option<Candidate> = None;
+    let places =
+        std::iter::once(start).chain((start + 1..line.len()).filter(|&i| is_candidate_place(line, i)));
+    for pos in places {
+        let Some(found) = candidate(line, pos, ctx) else {
+            continue;
+        };
+        let slot = if found.epoch_field {
+            &mut epoch_field
+        } else if found.date_only {
+            &mut first_dated
+        } else {
+            &mut primary
+        };
+        slot.get_or_insert(found);
+        // Nothing after the first stamp with a clock can change the choice.
+        if primary.is_some() {
+            break;
+        }
+    }
+    // A bare number as a field is Unix time when it comes before the
+    // line's stamp and agrees with a stamp beside it (a local date or clock
+    // beside the exact instant, as supercomputer logs write them), or when
+    // the line has no other stamp; otherwise it is an id, a count, or
+    // another moment.
+    let chosen = match epoch_field {
+        Some(epoch) => {
+            let before_primary = primary
+                .as_ref()
+                .is_none_or(|p| epoch.detected.span.start < p.detected.span.start);
+            // The stamp nearest after it is its witness.
+            let witness = [primary.as_ref(), first_dated.as_ref()]
+                .into_iter()
+                .flatten()
+                .min_by_key(|c| c.detected.span.start);
+            if before_primary && witness.is_none_or(|w| agrees(w, &epoch)) {
+                Some(epoch)
+            } else {
+                primary.or(first_dated)
+            }
+        }
+        None => primary.or(first_dated),
+    };
+    chosen.map(|chosen| finish(chosen, ctx))
+}
+
+/// A candidate stamp, how good it is, and the evidence reading it left.
+struct Candidate {
+    detected: Detected,
+    score: i32,
+    /// A bare number standing as a field, read as Unix time.
+    epoch_field: bool,
+    /// A date without a time of day.
+    date_only: bool,
+    learned: Learned,
+}
+
+/// Whether a stamp may start at `i`: after a separator, at a digit, `<`
+/// or a letter that starts a month or weekday name.
+fn is_candidate_place(line: &[u8], i: usize) -> bool {
+    let (Some(&before), Some(&at)) = (i.checked_sub(1).and_then(|b| line.get(b)), line.get(i)) else {
+        return false;
+    };
+    // A stamp starts with a digit, `<`, or the first letter of a month or
+    // weekday name (klog's letters count only at the start of a line).
+    let can_start = at.is_ascii_digit()
+        || at == b'<'
+        || matches!(
+            at.to_ascii_lowercase(),
+            b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w'
+        );
+    can_start
+        && (is_separator(before)
+            // `Service:2021-05-19`, `Thread-1::INFO::2011-12-07`: after a
+            // colon that ends a word, not inside a clock.
+            || (before == b':' && i >= 2 && !line[i - 2].is_ascii_digit()))
 }
 
 fn is_separator(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'[' | b'(' | b'"' | b'\'' | b'=' | b'|')
+    matches!(
+        byte,
+        b' ' | b'\t' | b'[' | b'(' | b'"' | b'\'' | b'=' | b'|' | b',' | b';' | b'#' | b'+' | b'<' | b'>'
+    )
+}
+
+/// Reads the stamp at `pos`, if any, in the light of the source's
+/// evidence (which only the chosen stamp adds to); rejects shapes that are
+/// something else.
+fn candidate(line: &[u8], pos: usize, ctx: &mut Context<'_>) -> Option<Candidate> {
+    let (parts, format, span) = read_at(line, pos, ctx)?;
+    if looks_like_something_else(line, &parts, format, &span) {
+        return None;
+    }
+    let epoch_field = is_epoch(format) && !epoch_allowed(line, pos);
+    let mut timestamp = resolve(parts, format, ctx)?;
+    if epoch_field {
+        let now = ctx.now + TimeDelta::days(1);
+        let earliest = DateTime::from_timestamp(946_684_800, 0)?;
+        if timestamp.instant < earliest || timestamp.instant > now {
+            return None;
+        }
+        timestamp.assumptions |= Assumptions::EPOCH_FIELD;
+    }
+    let score = score(&timestamp, parts.date_only);
+    Some(Candidate {
+        detected: Detected { timestamp, span },
+        score,
+        epoch_field,
+        date_only: parts.date_only,
+        learned: parts.learned,
+    })
+}
+
+/// Takes `chosen` as the line's stamp: what it showed joins the source's evidence,
+/// and a stamp far from the source's last one is flagged.
+fn finish(mut chosen: Candidate, ctx: &mut Context<'_>) -> Detected {
+    ctx.evidence.learn(chosen.learned);
+    let timestamp = &mut chosen.detected.timestamp;
+    if let Some(last) = ctx.evidence.last() {
+        if (timestamp.instant - last).abs() > TimeDelta::days(30) {
+            timestamp.assumptions |= Assumptions::FAR_FROM_NEIGHBOURS;
+        }
+    }
+    ctx.evidence.found(
+        (chosen.detected.span.start, timestamp.format, chosen.score),
+        timestamp.instant,
+    );
+    chosen.detected
+}
+
+/// How complete a stamp is: a time of day, a year and a zone each count;
+/// guesses (century, day-or-month order) count against it.
+fn score(timestamp: &Timestamp, date_only: bool) -> i32 {
+    let a = timestamp.assumptions;
+    let mut score = 0;
+    if !date_only {
+        score += 8;
+    }
+    if !a.contains(Assumptions::YEAR_INFERRED) {
+        score += 8;
+    }
+    if !a.contains(Assumptions::DEFAULT_ZONE) {
+        score += if a.contains(Assumptions::ZONE_ABBREVIATION) {
+            3
+        } else {
+            6
+        };
+    }
+    if a.contains(Assumptions::CENTURY_INFERRED) {
+        score -= 2;
+    }
+    if a.contains(Assumptions::DATE_ORDER_DEFAULT) {
+        score -= 2;
+    }
+    if is_epoch(timestamp.format) {
+        score += 2;
+    }
+    score
+}
+
+/// Whether a Unix time agrees with the line's other stamp: the same day,
+/// give or take one, whatever year that one has; and, when it has a
+/// clock, the same minutes and seconds (zones shift whole quarter hours).
+fn agrees(stamp: &Candidate, epoch: &Candidate) -> bool {
+    let (a, b) = (stamp.detected.timestamp.instant, epoch.detected.timestamp.instant);
+    let apart = (a.ordinal0() as i32 - b.ordinal0() as i32).rem_euclid(365);
+    if apart > 1 && apart < 364 {
+        return false;
+    }
+    if stamp.date_only {
+        return true;
+    }
+    let delta = (a.num_seconds_from_midnight() as i64 - b.num_seconds_from_midnight() as i64).rem_euclid(900);
+    delta <= 60 || delta >= 840
+}
+
+fn is_epoch(format: Format) -> bool {
+    matches!(
+        format,
+        Format::EpochSeconds | Format::EpochMillis | Format::EpochMicros | Format::EpochNanos
+    )
+}
+
+/// Shapes that read as dates but are not: numbers of an IPv4 address
+/// (`10.12.14.7`, `10.10.10.10/24`), and dotted dates with a two-digit
+/// year and no time, which are version numbers far more often
+/// (`2.10.26`).
+fn looks_like_something_else(line: &[u8], parts: &Parts, format: Format, span: &Range<usize>) -> bool {
+    let dotted = line[span.clone()].contains(&b'.')
+        && matches!(
+            format,
+            Format::NumericDmy | Format::NumericMdy | Format::NumericYmd
+        );
+    if !dotted {
+        return false;
+    }
+    let before_dot = span.start >= 2 && line[span.start - 1] == b'.' && line[span.start - 2].is_ascii_digit();
+    let after_dot =
+        line.get(span.end) == Some(&b'.') && line.get(span.end + 1).is_some_and(u8::is_ascii_digit);
+    before_dot || after_dot || (parts.date_only && parts.assumptions.contains(Assumptions::CENTURY_INFERRED))
 }
 
 /// What a family read: the parts, the format, and the bytes they came from.
 pub(crate) type Read = (Parts, Format, Range<usize>);
 
 /// Tries the families that can start with the byte at `pos`.
-fn try_at(line: &[u8], pos: usize, ctx: &mut Context<'_>) -> Option<Detected> {
+fn read_at(line: &[u8], pos: usize, ctx: &mut Context<'_>) -> Option<Read> {
     let first = line[pos];
-    let (parts, format, span) = if first.is_ascii_digit() {
+    if first.is_ascii_digit() {
         iso::parse(line, pos)
             .or_else(|| numeric::parse_year_first(line, pos))
             .or_else(|| clf::parse(line, pos))
             .or_else(|| numeric::parse_day_or_month_first(line, pos, ctx))
+            .or_else(|| numeric::parse_month_day(line, pos))
+            .or_else(|| numeric::parse_yymmdd(line, pos))
             .or_else(|| rfc2822::parse_without_weekday(line, pos))
-            .or_else(|| {
-                epoch_allowed(line, pos)
-                    .then(|| epoch::parse(line, pos))
-                    .flatten()
-            })?
+            .or_else(|| epoch::parse(line, pos))
     } else if first == b'<' {
-        syslog::parse_with_priority(line, pos)?
+        syslog::parse_with_priority(line, pos)
     } else if first.is_ascii_alphabetic() {
         klog::parse(line, pos)
             .or_else(|| ctime::parse(line, pos))
             .or_else(|| rfc2822::parse(line, pos))
-            .or_else(|| syslog::parse(line, pos))?
+            .or_else(|| syslog::parse(line, pos))
     } else {
-        return None;
-    };
-    let timestamp = resolve(parts, format, ctx)?;
-    Some(Detected { timestamp, span })
+        None
+    }
 }
 
-/// Bare digit runs are epoch stamps only at the start of a line or as the
-/// value of a time-like key: elsewhere they are ids, sizes and counters.
+/// Bare digit runs are epoch stamps at the start of a line or as the value
+/// of a time-like key; elsewhere only as a field of their own, checked
+/// against the line ([`detect`]).
 fn epoch_allowed(line: &[u8], pos: usize) -> bool {
     if line[..pos].iter().all(u8::is_ascii_whitespace) {
         return true;
@@ -376,7 +599,7 @@ pub(crate) fn time_of_day(
     parts.minute = minute;
     parts.second = second;
     style.comma_fraction = cursor.peek() == Some(b',');
-    match cursor.fraction() {
+    match cursor.fraction().or_else(|| colon_fraction(cursor)) {
         Some((nanos, precision)) => {
             parts.nanos = nanos;
             parts.precision = precision;
@@ -386,6 +609,31 @@ pub(crate) fn time_of_day(
     meridiem(cursor, parts)?;
     style.offset_and_name = zone_after(cursor, parts);
     Some(style)
+}
+
+/// A fraction after a colon, `18:03:08:317` (Java's `HH:mm:ss:SSS`): one
+/// to three digits are milliseconds, unpadded as `SSS` writes them where
+/// it pads nothing (`:11` is 11 ms); six are microseconds, nine
+/// nanoseconds.
+fn colon_fraction(cursor: &mut Cursor<'_>) -> Option<(u32, u8)> {
+    let save = *cursor;
+    let read = (|| {
+        cursor.require(b':')?;
+        let (value, digits) = cursor.digits_between(1, 9)?;
+        if !cursor.at_boundary() {
+            return None;
+        }
+        match digits {
+            1..=3 => Some((value as u32 * 1_000_000, 3)),
+            6 => Some((value as u32 * 1_000, 6)),
+            9 => Some((value as u32, 9)),
+            _ => None,
+        }
+    })();
+    if read.is_none() {
+        *cursor = save;
+    }
+    read
 }
 
 /// ` AM` / ` PM` after a clock, turning a 12-hour clock into 24 hours.
@@ -507,11 +755,11 @@ pub(crate) fn choose_order(
     match (first > 12, second > 12) {
         (true, true) => None,
         (true, false) => {
-            ctx.evidence.saw(DateOrder::Dmy);
+            parts.learned.order = Some(DateOrder::Dmy);
             Some(DateOrder::Dmy)
         }
         (false, true) => {
-            ctx.evidence.saw(DateOrder::Mdy);
+            parts.learned.order = Some(DateOrder::Mdy);
             Some(DateOrder::Mdy)
         }
         (false, false) => Some(match ctx.evidence.order() {

@@ -3,16 +3,21 @@
 //! `11/26/2026`, `26.11.2026`, `26-11-26`, each with or without a time.
 
 use super::cursor::Cursor;
-use super::{choose_order, expand_two_digit_year, time_of_day, Context, DateOrderMode, Format, Parts, Read};
+use super::{
+    choose_order, expand_two_digit_year, time_of_day, Assumptions, Context, DateOrderMode, Format, Parts,
+    Read,
+};
+use chrono::NaiveDate;
+
 use crate::evidence::DateOrder;
 
-/// `YYYY/MM/DD[ time]`.
+/// `YYYY/MM/DD[ time]`, also with `.` or `-` (a date alone: `2005.06.03`).
 pub(super) fn parse_year_first(line: &[u8], pos: usize) -> Option<Read> {
     let mut c = Cursor::new(line, pos);
     let year = c.digits(4)? as i32;
-    c.require(b'/')?;
+    let separator = c.eat_any(b"/.-")?;
     let (month, _) = c.digits_between(1, 2)?;
-    c.require(b'/')?;
+    c.require(separator)?;
     let (day, _) = c.digits_between(1, 2)?;
     let mut parts = Parts {
         year: Some(year),
@@ -39,8 +44,25 @@ pub(super) fn parse_day_or_month_first(line: &[u8], pos: usize, ctx: &mut Contex
     }
     let (first, second, third) = (first as u32, second as u32, third as u32);
     let mut parts = Parts::default();
-    let two_digit_year_first =
-        third_digits == 2 && ctx.config.date_order == DateOrderMode::Fixed(DateOrder::Ymd);
+    // `17/06/09`: a first field above 12 is a day or a two-digit year.
+    // log4j's `yy/MM/dd` (Spark, Hadoop) is the common one; the source
+    // shows which by the field that changes from line to line.
+    let ambiguous_year = third_digits == 2
+        && first > 12
+        && second <= 12
+        && (1..=31).contains(&third)
+        && ctx.config.date_order == DateOrderMode::Auto;
+    let two_digit_year_first = if ambiguous_year {
+        parts.learned.two_digit_fields = Some((first, third));
+        ctx.evidence
+            .two_digit_year_first(first, third)
+            .unwrap_or_else(|| {
+                parts.assumptions |= Assumptions::DATE_ORDER_DEFAULT;
+                year_first_by_time(first, second, third, ctx)
+            })
+    } else {
+        third_digits == 2 && ctx.config.date_order == DateOrderMode::Fixed(DateOrder::Ymd)
+    };
     let format = if two_digit_year_first {
         parts.year = Some(expand_two_digit_year(first, &mut parts));
         parts.month = second;
@@ -69,13 +91,89 @@ pub(super) fn parse_day_or_month_first(line: &[u8], pos: usize, ctx: &mut Contex
     Some((parts, format, pos..c.pos()))
 }
 
-/// A time after a space, `T` or `:`, or nothing; the date must end at a
+/// Which reading of `A/B/C` (year first, or day first) a source that has
+/// not shown its order means: the one nearer its last stamp; without one,
+/// the one not in the future; else year first, log4j's `yy/MM/dd`.
+fn year_first_by_time(first: u32, second: u32, third: u32, ctx: &Context<'_>) -> bool {
+    let date = |year: u32, day: u32| NaiveDate::from_ymd_opt(2000 + year as i32, second, day);
+    let (Some(year_first), Some(day_first)) = (date(first, third), date(third, first)) else {
+        return date(first, third).is_some();
+    };
+    let distance = |d: NaiveDate, to: NaiveDate| (d - to).num_days().abs();
+    match ctx.evidence.last() {
+        Some(last) => {
+            let last = last.date_naive();
+            distance(year_first, last) <= distance(day_first, last)
+        }
+        None => {
+            let tomorrow = (ctx.now + chrono::TimeDelta::days(1)).date_naive();
+            !(year_first > tomorrow && day_first <= tomorrow)
+        }
+    }
+}
+
+/// A time after white space, `T`, `:` or `-`, or nothing; the date must end at a
 /// token boundary either way.
 fn optional_time(c: &mut Cursor<'_>, parts: &mut Parts) -> Option<()> {
     let save = *c;
-    if c.eat_any(b" T:").is_some() && time_of_day(c, parts, true).is_some() && c.at_boundary() {
+    // A space (or several, or a tab: sssd, CloudFront), `T`, `:` or `-`
+    // (`24/03/2015-18:35:12`).
+    let separated = match c.eat_any(b" \tT:-") {
+        Some(b' ' | b'\t') => {
+            while c.eat_any(b" \t").is_some() {}
+            true
+        }
+        Some(_) => true,
+        None => false,
+    };
+    if separated && time_of_day(c, parts, true).is_some() && c.at_boundary() {
         return Some(());
     }
     *c = save;
+    parts.date_only = true;
     c.at_boundary().then_some(())
+}
+
+/// A month and day without a year before a clock with seconds:
+/// Android logcat's `03-17 16:13:38.811`, Proxifier's `10.30 16:49:06`.
+/// The year is inferred.
+pub(super) fn parse_month_day(line: &[u8], pos: usize) -> Option<Read> {
+    let mut c = Cursor::new(line, pos);
+    let month = c.digits(2)?;
+    c.eat_any(b"-.")?;
+    let day = c.digits(2)?;
+    c.require(b' ')?;
+    let mut parts = Parts {
+        month,
+        day,
+        ..Parts::default()
+    };
+    time_of_day(&mut c, &mut parts, false)?;
+    c.at_boundary().then_some((parts, Format::MonthDay, pos..c.pos()))
+}
+
+/// Hadoop 0.x and MySQL's two-digit-year compact date: `081109 203615`
+/// (at the start of a line only: elsewhere two six-digit numbers are
+/// anything) and `170213 16:00:33`.
+pub(super) fn parse_yymmdd(line: &[u8], pos: usize) -> Option<Read> {
+    let mut c = Cursor::new(line, pos);
+    let yy = c.digits(2)?;
+    let month = c.digits(2)?;
+    let day = c.digits(2)?;
+    c.require(b' ')?;
+    let mut parts = Parts {
+        month,
+        day,
+        ..Parts::default()
+    };
+    parts.year = Some(expand_two_digit_year(yy, &mut parts));
+    if time_of_day(&mut c, &mut parts, false).is_none() {
+        if line[..pos].iter().any(|b| !b.is_ascii_whitespace()) {
+            return None;
+        }
+        parts.hour = c.digits(2)?;
+        parts.minute = c.digits(2)?;
+        parts.second = c.digits(2)?;
+    }
+    c.at_boundary().then_some((parts, Format::Yymmdd, pos..c.pos()))
 }
