@@ -21,6 +21,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "adapter-fmt")
 CORPUS = os.path.join(ROOT, "adapter-fmt", "tests", "corpus", "lines.tsv")
+# The real-world corpus (adapter-fmt/tests/realworld/README.md), when it has
+# been made on this machine.
+REALWORLD = os.environ.get("REALWORLD_CORPUS", os.path.join(ROOT, "target", "realworld-corpus"))
 
 
 def corpus_lines():
@@ -63,14 +66,25 @@ def main():
     corpus = corpus_lines()
     mixed = [line for _, line in corpus if line]
     rfc3339 = [line for fmt, line in corpus if fmt == "rfc3339"]
+    inputs = [("mixed corpus (22 formats + none)", mixed), ("RFC 3339 lines only", rfc3339)]
+    loghub = os.path.join(REALWORLD, "loghub")
+    if os.path.isdir(loghub):
+        real = []
+        for name in sorted(os.listdir(loghub)):
+            if name.endswith(".log"):
+                with open(os.path.join(loghub, name), encoding="utf-8", errors="replace") as f:
+                    real.extend(line.rstrip("\n") for line in f)
+        inputs.append(("loghub's 16 systems, one after another", real))
+    else:
+        print(f"(no real-world corpus in {REALWORLD}: see adapter-fmt/tests/realworld/README.md)")
     print(f"## File to NDJSON on stdout (into a pipe), {args.lines} lines, one thread")
-    print(f"{'input':34} {'best lines/s':>13} {'median':>11}")
+    print(f"{'input':40} {'best lines/s':>13} {'median':>11}")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, lines in [("mixed corpus (22 formats + none)", mixed), ("RFC 3339 lines only", rfc3339)]:
+        for name, lines in inputs:
             path = os.path.join(tmp, "input.log")
             write_file(path, lines, args.lines)
             best, median = lines_per_second(path, args.lines, args.runs)
-            print(f"{name:34} {best:13.0f} {median:11.0f}")
+            print(f"{name:40} {best:13.0f} {median:11.0f}")
 
     print("\n## Detection against the dateparser crate (cargo run --release --example vs_dateparser)")
     sys.stdout.flush()
