@@ -46,9 +46,18 @@ pub struct Cli {
     #[arg(long, value_name = "FORMAT", value_parser = parse_time_format)]
     pub time_format: Option<String>,
 
-    /// Add the line as read to each record.
+    /// Add the line as read to each record (with --schema otel or ecs:
+    /// keep the message intact, the stamp not cut out, for parsers
+    /// downstream of access logs and RFC 5424 lines).
     #[arg(long)]
     pub keep_original: bool,
+
+    /// The fields of JSON records: ours, OpenTelemetry's log data model
+    /// (timestamp, observed_timestamp, severity_text, severity_number,
+    /// body, attributes) or Elastic Common Schema (@timestamp, message,
+    /// log.level, log.file.path, event.original).
+    #[arg(long, value_enum, default_value = "default", value_name = "SCHEMA")]
+    pub schema: crate::encode::Schema,
 
     /// Join continuation lines (indented lines, `at ...` frames, `Caused
     /// by:`) onto the record before them.

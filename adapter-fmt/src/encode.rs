@@ -18,6 +18,22 @@ pub enum OutputFormat {
     Logfmt,
 }
 
+/// Which fields a JSON record has (`--schema`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Schema {
+    /// `timestamp`, `message`, `source`, `format`, `assumptions`, and
+    /// `severity_text`/`severity_number` when the line has a level.
+    #[default]
+    Default,
+    /// OpenTelemetry's log data model: `timestamp`, `observed_timestamp`,
+    /// `severity_text`, `severity_number`, `body`, `attributes` (with
+    /// `log.file.path`).
+    Otel,
+    /// Elastic Common Schema: `@timestamp`, `message`, `log.level`,
+    /// `log.file.path`, `event.original`, `event.created`.
+    Ecs,
+}
+
 /// How timestamps are written.
 #[derive(Debug, Clone, Default)]
 pub struct TimeStyle {
@@ -33,6 +49,7 @@ pub struct Encoder {
     format: OutputFormat,
     time: TimeStyle,
     keep_original: bool,
+    schema: Schema,
     scratch: Vec<u8>,
 }
 
@@ -43,8 +60,15 @@ impl Encoder {
             format,
             time,
             keep_original,
+            schema: Schema::Default,
             scratch: Vec::new(),
         }
+    }
+
+    /// The same encoder writing JSON records with `schema`'s fields.
+    pub fn with_schema(mut self, schema: Schema) -> Self {
+        self.schema = schema;
+        self
     }
 
     /// The format this encoder writes.
@@ -55,7 +79,11 @@ impl Encoder {
     /// Appends `record`, and a newline, to `out`.
     pub fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) {
         match self.format {
-            OutputFormat::Json => self.json(record, out),
+            OutputFormat::Json => match self.schema {
+                Schema::Default => self.json(record, out),
+                Schema::Otel => self.otel(record, out),
+                Schema::Ecs => self.ecs(record, out),
+            },
             OutputFormat::Text => {
                 self.write_time(record, out);
                 out.push(b' ');
@@ -94,11 +122,91 @@ impl Encoder {
             out.push(b'"');
         }
         out.push(b']');
+        if let Some(severity) = record.severity {
+            out.extend_from_slice(b",\"severity_text\":");
+            json_string(severity.text, out);
+            let _ = write!(out, ",\"severity_number\":{}", severity.number);
+        }
         if self.keep_original {
             out.extend_from_slice(b",\"original\":");
             json_string(record.raw, out);
         }
         out.push(b'}');
+    }
+
+    /// The message, or the whole line when `--keep-original` asks to keep
+    /// it intact (access logs, RFC 5424 lines, for parsers downstream).
+    fn body(&mut self, record: &Record<'_>, out: &mut Vec<u8>) {
+        self.scratch.clear();
+        if self.keep_original {
+            self.scratch.extend_from_slice(record.raw);
+        } else {
+            record.message.write_to(&mut self.scratch);
+        }
+        json_string(&self.scratch, out);
+    }
+
+    /// OpenTelemetry's log data model, in its JSON field names.
+    fn otel(&mut self, record: &Record<'_>, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"timestamp\":\"");
+        self.write_time(record, out);
+        out.extend_from_slice(b"\",\"observed_timestamp\":\"");
+        write_rfc3339(record.observed, 6, None, out);
+        out.push(b'"');
+        if let Some(severity) = record.severity {
+            out.extend_from_slice(b",\"severity_text\":");
+            json_string(severity.text, out);
+            let _ = write!(out, ",\"severity_number\":{}", severity.number);
+        }
+        out.extend_from_slice(b",\"body\":");
+        self.body(record, out);
+        out.extend_from_slice(b",\"attributes\":{\"log.file.path\":");
+        json_string(record.source.as_bytes(), out);
+        if let Some(format) = record.format {
+            let _ = write!(out, ",\"log.timestamp.format\":\"{}\"", format.name());
+        }
+        self.assumption_list(record, b",\"log.timestamp.assumptions\":", out);
+        out.extend_from_slice(b"}}");
+    }
+
+    /// Elastic Common Schema, dotted field names as ecs-logging writes them.
+    fn ecs(&mut self, record: &Record<'_>, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"@timestamp\":\"");
+        self.write_time(record, out);
+        out.extend_from_slice(b"\",\"message\":");
+        self.body(record, out);
+        if let Some(severity) = record.severity {
+            out.extend_from_slice(b",\"log.level\":");
+            self.scratch.clear();
+            self.scratch
+                .extend(severity.text.iter().map(u8::to_ascii_lowercase));
+            json_string(&self.scratch, out);
+        }
+        out.extend_from_slice(b",\"log.file.path\":");
+        json_string(record.source.as_bytes(), out);
+        out.extend_from_slice(b",\"event.original\":");
+        json_string(record.raw, out);
+        out.extend_from_slice(b",\"event.created\":\"");
+        write_rfc3339(record.observed, 6, None, out);
+        out.push(b'"');
+        self.assumption_list(record, b",\"labels.timestamp_assumptions\":", out);
+        out.extend_from_slice(b",\"ecs.version\":\"8.11.0\"}");
+    }
+
+    /// `key[...]` with the record's assumptions, when it has any.
+    fn assumption_list(&self, record: &Record<'_>, key: &[u8], out: &mut Vec<u8>) {
+        if record.assumptions.is_empty() {
+            return;
+        }
+        out.extend_from_slice(key);
+        out.push(b'[');
+        for (i, name) in record.assumptions.names().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = write!(out, "\"{name}\"");
+        }
+        out.push(b']');
     }
 
     fn logfmt(&mut self, record: &Record<'_>, out: &mut Vec<u8>) {
@@ -148,15 +256,22 @@ fn utc() -> FixedOffset {
 /// Checks a `--time-format` once, so that writing it can never fail later.
 pub fn check_time_format(format: &str) -> Result<(), String> {
     let items = chrono::format::StrftimeItems::new(format);
+    let invalid = || format!("invalid --time-format {format:?}: see chrono's strftime specifiers");
     if items
         .clone()
         .any(|item| matches!(item, chrono::format::Item::Error))
     {
-        return Err(format!(
-            "invalid --time-format {format:?}: see chrono's strftime specifiers"
-        ));
+        return Err(invalid());
     }
-    Ok(())
+    // Some specifiers parse but cannot be written (`%#z` is for parsing
+    // only): writing one fails, which would panic at the first record.
+    let sample = DateTime::from_timestamp(1_764_180_188, 123_456_789).unwrap_or_default();
+    let mut written = String::new();
+    std::fmt::Write::write_fmt(
+        &mut written,
+        format_args!("{}", sample.with_timezone(&utc()).format(format)),
+    )
+    .map_err(|_| format!("{}: it cannot be written (only parsed)", invalid()))
 }
 
 /// RFC 3339 with `precision` fractional digits, in UTC with `Z` or at `offset`.

@@ -7,8 +7,8 @@
 //! - [`detect`]: finds the timestamp of a line; one module per format family.
 //! - [`evidence`]: what each source has shown about its date order.
 //! - [`zone`]: zone offsets, abbreviations and user-named zones.
-//! - [`record`]: a line's timestamp and message.
-//! - [`encode`]: NDJSON, text or logfmt.
+//! - [`record`]: a line's timestamp and message; [`severity`]: its level.
+//! - [`encode`]: NDJSON (our fields, OpenTelemetry's or ECS's), text or logfmt.
 //! - [`pipeline`]: ties these together and counts what it did.
 //! - [`hub`]: the ring buffer of recent records and the broadcast of new ones.
 //! - [`server`]: HTTP through hyper: `/logs`, `/logs?follow=true`, `/healthz`, `/metrics`.
@@ -22,4 +22,5 @@ pub mod hub;
 pub mod pipeline;
 pub mod record;
 pub mod server;
+pub mod severity;
 pub mod zone;

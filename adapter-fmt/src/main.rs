@@ -30,7 +30,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     if !cli.reads_stdin() && cli.paths.iter().any(|p| p == "-") {
         bail!("`-` (stdin) cannot be mixed with file paths");
     }
-    let encoder = Encoder::new(cli.output, cli.time_style(), cli.keep_original);
+    let encoder = Encoder::new(cli.output, cli.time_style(), cli.keep_original).with_schema(cli.schema);
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut pipeline = Pipeline::new(cli.detect_config(), encoder, cli.multiline, stdout);
     let serving = match cli.listen {
@@ -38,7 +38,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let hub = Arc::new(Hub::new(cli.buffer));
             pipeline.publish_to(
                 hub.clone(),
-                Encoder::new(OutputFormat::Json, cli.time_style(), cli.keep_original),
+                Encoder::new(OutputFormat::Json, cli.time_style(), cli.keep_original).with_schema(cli.schema),
             );
             start_server(
                 addr,

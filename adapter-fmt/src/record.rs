@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::detect::{Assumptions, Detected, Format};
+use crate::severity::{severity, Severity};
 
 /// A normalised log record, borrowing the line it came from.
 #[derive(Debug, Clone)]
@@ -22,6 +23,10 @@ pub struct Record<'a> {
     pub source: &'a str,
     /// The line as read.
     pub raw: &'a [u8],
+    /// When the line was read (OpenTelemetry's observed timestamp).
+    pub observed: DateTime<Utc>,
+    /// The line's level, if it has one.
+    pub severity: Option<Severity<'a>>,
 }
 
 /// The message: what stood before the timestamp and what came after it,
@@ -65,6 +70,8 @@ impl<'a> Record<'a> {
                 message: message_around(line, found.span),
                 source,
                 raw: line,
+                observed: read_at,
+                severity: severity(line, Some(found.timestamp.format)),
             },
             None => Record {
                 time: read_at,
@@ -74,6 +81,8 @@ impl<'a> Record<'a> {
                 message: Message::whole(line),
                 source,
                 raw: line,
+                observed: read_at,
+                severity: severity(line, None),
             },
         }
     }

@@ -105,7 +105,8 @@ pub fn offset(cursor: &mut Cursor<'_>) -> Option<ZoneSpec> {
         } else {
             cursor.digits(2).unwrap_or(0)
         };
-        if hours > 18 || minutes > 59 || !cursor.at_boundary() {
+        // RFC 3339 allows offsets up to ±23:59.
+        if hours > 23 || minutes > 59 || !cursor.at_boundary() {
             return None;
         }
         Some(ZoneSpec::Offset(

@@ -224,3 +224,67 @@ fn a_closed_stdout_ends_the_run_quietly() {
     assert!(finished.status.success(), "{:?}", finished.status);
     assert!(finished.stderr.is_empty(), "{}", finished.stderr);
 }
+
+/// Levels and the common schemas on real lines (log4j, logcat, an access
+/// log, an RFC 5424 line): OpenTelemetry's and ECS's field names, the
+/// level as written and OpenTelemetry's number, the original kept intact.
+#[test]
+fn severity_and_the_otel_and_ecs_schemas() {
+    let input = "2017-06-09 20:10:40,123 WARN executor.Executor: slow task\n\
+                 03-17 16:13:38.811  1702  2395 E WindowManager: freeze\n\
+                 <11>1 2026-11-26T18:03:08.003Z host app 1 - - disk failed\n\
+                 10.12.14.7 - - [26/Nov/2026:18:03:08 +0000] \"GET / HTTP/1.1\" 200 5\n";
+    let default = records(&run_adapter(&[], input.as_bytes()).stdout);
+    let levels: Vec<_> = default
+        .iter()
+        .map(|r| (r["severity_text"].clone(), r["severity_number"].clone()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            (serde_json::json!("WARN"), serde_json::json!(13)),
+            (serde_json::json!("E"), serde_json::json!(17)),
+            (serde_json::json!("err"), serde_json::json!(17)),
+            (serde_json::Value::Null, serde_json::Value::Null),
+        ]
+    );
+
+    let otel = records(&run_adapter(&["--schema", "otel", "--keep-original"], input.as_bytes()).stdout);
+    assert_eq!(otel[0]["timestamp"], "2017-06-09T20:10:40.123Z");
+    assert!(otel[0]["observed_timestamp"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(otel[0]["severity_number"], 13);
+    assert_eq!(
+        otel[3]["body"],
+        input.lines().nth(3).unwrap(),
+        "the access log line intact"
+    );
+    assert_eq!(otel[3]["attributes"]["log.file.path"], "stdin");
+    assert!(otel[0].get("message").is_none());
+
+    let ecs = records(&run_adapter(&["--schema", "ecs"], input.as_bytes()).stdout);
+    assert_eq!(ecs[2]["@timestamp"], "2026-11-26T18:03:08.003Z");
+    assert_eq!(ecs[2]["log.level"], "err");
+    assert_eq!(ecs[2]["event.original"], input.lines().nth(2).unwrap());
+    assert_eq!(ecs[2]["log.file.path"], "stdin");
+    assert_eq!(ecs[0]["message"], "WARN executor.Executor: slow task");
+}
+
+/// Issue 12's small ones: a format that cannot be written is refused at
+/// start; an instant RFC 3339 cannot write is absent and flagged; +23:59
+/// is an offset.
+#[test]
+fn formats_and_offsets_at_their_edges() {
+    let refused = run_adapter(&["--time-format", "%#z"], b"");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stderr.contains("cannot be written"), "{}", refused.stderr);
+    let edges = records(
+        &run_adapter(
+            &[],
+            b"9999-12-31T23:59:59-14:00 placeholder\n2026-11-26T10:00:00+23:59 far east\n",
+        )
+        .stdout,
+    );
+    assert_eq!(edges[0]["assumptions"], serde_json::json!(["read_time"]));
+    assert_eq!(edges[0]["message"], "9999-12-31T23:59:59-14:00 placeholder");
+    assert_eq!(edges[1]["timestamp"], "2026-11-25T10:01:00Z");
+}

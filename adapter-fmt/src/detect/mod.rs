@@ -718,6 +718,11 @@ pub fn resolve(parts: Parts, format: Format, ctx: &Context<'_>) -> Option<Timest
                 .find(|instant| *instant <= latest)?
         }
     };
+    // RFC 3339 writes years 0000 to 9999: an instant outside them (a
+    // placeholder such as 9999-12-31T23:59:59-14:00) is not written.
+    if !(0..=9999).contains(&instant.year()) {
+        return None;
+    }
     match parts.zone {
         None => assumptions |= Assumptions::DEFAULT_ZONE,
         Some(ZoneSpec::Abbreviation(_)) => assumptions |= Assumptions::ZONE_ABBREVIATION,
