@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use sidecar_tail::{StartAt, TailConfig, WatchMode};
 
-use crate::detect::{DateOrderMode, DetectConfig};
+use crate::detect::{DateOrderMode, DetectConfig, UserFormat};
 use crate::encode::{check_time_format, OutputFormat, TimeStyle};
 use crate::evidence::DateOrder;
 use crate::zone::UserZone;
@@ -44,7 +44,12 @@ pub struct Cli {
 
     /// Write timestamps with this strftime format instead of RFC 3339.
     #[arg(long, value_name = "FORMAT", value_parser = parse_time_format)]
-    pub time_format: Option<String>,
+    pub output_time_format: Option<String>,
+
+    /// Also read stamps of this strftime format (chrono's specifiers, e.g.
+    /// `%y%m%d %H%M%S`), tried before the built-in ones; repeatable.
+    #[arg(long, value_name = "FORMAT", value_parser = UserFormat::new)]
+    pub time_format: Vec<UserFormat>,
 
     /// Add the line as read to each record (with --schema otel or ecs:
     /// keep the message intact, the stamp not cut out, for parsers
@@ -131,6 +136,7 @@ impl Cli {
                 DateOrderArg::Ymd => DateOrderMode::Fixed(DateOrder::Ymd),
             },
             default_zone: self.default_tz,
+            user_formats: self.time_format.clone(),
         }
     }
 
@@ -138,7 +144,7 @@ impl Cli {
     pub fn time_style(&self) -> TimeStyle {
         TimeStyle {
             zone: self.output_tz,
-            format: self.time_format.clone(),
+            format: self.output_time_format.clone(),
         }
     }
 

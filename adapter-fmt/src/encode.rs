@@ -256,7 +256,7 @@ fn utc() -> FixedOffset {
 /// Checks a `--time-format` once, so that writing it can never fail later.
 pub fn check_time_format(format: &str) -> Result<(), String> {
     let items = chrono::format::StrftimeItems::new(format);
-    let invalid = || format!("invalid --time-format {format:?}: see chrono's strftime specifiers");
+    let invalid = || format!("invalid --output-time-format {format:?}: see chrono's strftime specifiers");
     if items
         .clone()
         .any(|item| matches!(item, chrono::format::Item::Error))

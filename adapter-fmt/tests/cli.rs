@@ -44,7 +44,10 @@ fn text_logfmt_zones_and_formats() {
         "2026-11-26T23:33:08.5+05:30 started\n"
     );
 
-    let custom = run_adapter(&["--output", "text", "--time-format", "%d.%m.%Y %H:%M"], line);
+    let custom = run_adapter(
+        &["--output", "text", "--output-time-format", "%d.%m.%Y %H:%M"],
+        line,
+    );
     assert_eq!(
         String::from_utf8_lossy(&custom.stdout),
         "26.11.2026 18:03 started\n"
@@ -274,7 +277,7 @@ fn severity_and_the_otel_and_ecs_schemas() {
 /// is an offset.
 #[test]
 fn formats_and_offsets_at_their_edges() {
-    let refused = run_adapter(&["--time-format", "%#z"], b"");
+    let refused = run_adapter(&["--output-time-format", "%#z"], b"");
     assert_eq!(refused.status.code(), Some(2));
     assert!(refused.stderr.contains("cannot be written"), "{}", refused.stderr);
     let edges = records(
@@ -287,4 +290,37 @@ fn formats_and_offsets_at_their_edges() {
     assert_eq!(edges[0]["assumptions"], serde_json::json!(["read_time"]));
     assert_eq!(edges[0]["message"], "9999-12-31T23:59:59-14:00 placeholder");
     assert_eq!(edges[1]["timestamp"], "2026-11-25T10:01:00Z");
+}
+
+/// A format no built-in shape knows, given with `--time-format`: read on
+/// real lines (Hadoop 0.x's yyMMdd HHmmss, BGL's own stamp); a bad one is
+/// refused at start, saying what is wrong.
+#[test]
+fn the_users_own_time_formats() {
+    let input =
+        b"- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02 RAS KERNEL INFO x\n";
+    let without = records(&run_adapter(&["--default-tz", "America/Los_Angeles"], input).stdout);
+    assert_eq!(without[0]["timestamp"], "2005-06-03T22:42:50Z");
+    let with = records(
+        &run_adapter(
+            &[
+                "--time-format",
+                "%Y-%m-%d-%H.%M.%S%.6f",
+                "--default-tz",
+                "America/Los_Angeles",
+            ],
+            b"R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02 RAS KERNEL INFO x\n",
+        )
+        .stdout,
+    );
+    assert_eq!(with[0]["timestamp"], "2005-06-03T22:42:50.675872Z");
+    assert_eq!(with[0]["format"], "user");
+    for (format, says) in [
+        ("%Q %H", "not one chrono's strftime knows"),
+        ("%Y", "names no day"),
+    ] {
+        let refused = run_adapter(&["--time-format", format], b"");
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(refused.stderr.contains(says), "{}", refused.stderr);
+    }
 }

@@ -19,6 +19,9 @@ mod klog;
 mod numeric;
 mod rfc2822;
 mod syslog;
+mod user;
+
+pub use user::UserFormat;
 
 use std::fmt;
 use std::ops::Range;
@@ -70,6 +73,8 @@ pub enum Format {
     MonthDay,
     /// Two-digit-year compact date: `081109 203615` (Hadoop 0.x), `170213 16:00:33` (MySQL).
     Yymmdd,
+    /// A format the user gave with `--time-format`.
+    User,
     /// Unix epoch seconds (10 digits, optional fraction).
     EpochSeconds,
     /// Unix epoch milliseconds (13 digits).
@@ -84,7 +89,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for metrics and documentation.
-    pub const ALL: [Format; 24] = [
+    pub const ALL: [Format; 25] = [
         Format::Rfc3339,
         Format::Iso8601,
         Format::Iso8601Compact,
@@ -104,6 +109,7 @@ impl Format {
         Format::Klog,
         Format::MonthDay,
         Format::Yymmdd,
+        Format::User,
         Format::EpochSeconds,
         Format::EpochMillis,
         Format::EpochMicros,
@@ -133,6 +139,7 @@ impl Format {
             Format::Klog => "klog",
             Format::MonthDay => "month_day",
             Format::Yymmdd => "yymmdd",
+            Format::User => "user",
             Format::EpochSeconds => "epoch_s",
             Format::EpochMillis => "epoch_ms",
             Format::EpochMicros => "epoch_us",
@@ -285,12 +292,14 @@ pub enum DateOrderMode {
 }
 
 /// What detection needs to know besides the line.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DetectConfig {
     /// How ambiguous numeric dates are read.
     pub date_order: DateOrderMode,
     /// The zone of stamps that name none.
     pub default_zone: UserZone,
+    /// The user's own formats (`--time-format`), tried first.
+    pub user_formats: Vec<UserFormat>,
 }
 
 /// The state detection carries from line to line of one source.
@@ -535,6 +544,14 @@ pub(crate) type Read = (Parts, Format, Range<usize>);
 
 /// Tries the families that can start with the byte at `pos`.
 fn read_at(line: &[u8], pos: usize, ctx: &mut Context<'_>) -> Option<Read> {
+    if let Some(read) = ctx
+        .config
+        .user_formats
+        .iter()
+        .find_map(|format| format.parse(line, pos))
+    {
+        return Some(read);
+    }
     let first = line[pos];
     if first.is_ascii_digit() {
         iso::parse(line, pos)
