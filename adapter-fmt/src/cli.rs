@@ -9,6 +9,7 @@ use sidecar_tail::{StartAt, TailConfig, WatchMode};
 use crate::detect::{DateOrderMode, DetectConfig, UserFormat};
 use crate::encode::{check_time_format, OutputFormat, TimeStyle};
 use crate::evidence::DateOrder;
+use crate::fields::LineRegex;
 use crate::zone::UserZone;
 
 /// Recognise the timestamps of log lines, whatever their format, and
@@ -45,6 +46,13 @@ pub struct Cli {
     /// Write timestamps with this strftime format instead of RFC 3339.
     #[arg(long, value_name = "FORMAT", value_parser = parse_time_format)]
     pub output_time_format: Option<String>,
+
+    /// Take each line apart with this regular expression first (Rust's
+    /// regex syntax): its named captures become fields, `timestamp` (read
+    /// as any stamp), `level`, `message`, and any other name an attribute.
+    /// Lines it does not match are read as usual.
+    #[arg(long, value_name = "PATTERN", value_parser = LineRegex::new)]
+    pub regex: Option<LineRegex>,
 
     /// Also read stamps of this strftime format (chrono's specifiers, e.g.
     /// `%y%m%d %H%M%S`), tried before the built-in ones; repeatable.

@@ -127,6 +127,11 @@ impl Encoder {
             json_string(severity.text, out);
             let _ = write!(out, ",\"severity_number\":{}", severity.number);
         }
+        if !record.attributes.is_empty() {
+            out.extend_from_slice(b",\"attributes\":{");
+            attribute_members(record, b"", out);
+            out.push(b'}');
+        }
         if self.keep_original {
             out.extend_from_slice(b",\"original\":");
             json_string(record.raw, out);
@@ -166,6 +171,10 @@ impl Encoder {
             let _ = write!(out, ",\"log.timestamp.format\":\"{}\"", format.name());
         }
         self.assumption_list(record, b",\"log.timestamp.assumptions\":", out);
+        if !record.attributes.is_empty() {
+            out.push(b',');
+            attribute_members(record, b"", out);
+        }
         out.extend_from_slice(b"}}");
     }
 
@@ -190,6 +199,10 @@ impl Encoder {
         write_rfc3339(record.observed, 6, None, out);
         out.push(b'"');
         self.assumption_list(record, b",\"labels.timestamp_assumptions\":", out);
+        if !record.attributes.is_empty() {
+            out.push(b',');
+            attribute_members(record, b"labels.", out);
+        }
         out.extend_from_slice(b",\"ecs.version\":\"8.11.0\"}");
     }
 
@@ -272,6 +285,21 @@ pub fn check_time_format(format: &str) -> Result<(), String> {
         format_args!("{}", sample.with_timezone(&utc()).format(format)),
     )
     .map_err(|_| format!("{}: it cannot be written (only parsed)", invalid()))
+}
+
+/// `"<prefix><name>":"<value>"` for each of the record's `--regex`
+/// attributes, comma-separated.
+fn attribute_members(record: &Record<'_>, prefix: &[u8], out: &mut Vec<u8>) {
+    for (i, (name, value)) in record.attributes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let mut key = prefix.to_vec();
+        key.extend_from_slice(name.as_bytes());
+        json_string(&key, out);
+        out.push(b':');
+        json_string(value, out);
+    }
 }
 
 /// RFC 3339 with `precision` fractional digits, in UTC with `Z` or at `offset`.

@@ -7,6 +7,7 @@
 //! - [`detect`]: finds the timestamp of a line; one module per format family.
 //! - [`evidence`]: what each source has shown about its date order.
 //! - [`zone`]: zone offsets, abbreviations and user-named zones.
+//! - [`fields`]: `--regex`, the user's named captures as fields.
 //! - [`record`]: a line's timestamp and message; [`severity`]: its level.
 //! - [`encode`]: NDJSON (our fields, OpenTelemetry's or ECS's), text or logfmt.
 //! - [`pipeline`]: ties these together and counts what it did.
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod detect;
 pub mod encode;
 pub mod evidence;
+pub mod fields;
 pub mod hub;
 pub mod pipeline;
 pub mod record;

@@ -32,7 +32,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     }
     let encoder = Encoder::new(cli.output, cli.time_style(), cli.keep_original).with_schema(cli.schema);
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let mut pipeline = Pipeline::new(cli.detect_config(), encoder, cli.multiline, stdout);
+    let mut pipeline =
+        Pipeline::new(cli.detect_config(), encoder, cli.multiline, stdout).with_regex(cli.regex.clone());
     let serving = match cli.listen {
         Some(addr) => {
             let hub = Arc::new(Hub::new(cli.buffer));

@@ -12,6 +12,7 @@ use sidecar_tail::{Block, LineSink};
 use crate::detect::{self, Context, DetectConfig, Format};
 use crate::encode::{Encoder, OutputFormat};
 use crate::evidence::EvidenceBook;
+use crate::fields::LineRegex;
 use crate::hub::Hub;
 use crate::record::Record;
 
@@ -68,6 +69,7 @@ struct Publisher {
 /// Turns lines into encoded records and writes them to `out`.
 pub struct Pipeline<W: Write> {
     detect: DetectConfig,
+    regex: Option<LineRegex>,
     evidence: EvidenceBook,
     encoder: Encoder,
     multiline: bool,
@@ -83,6 +85,7 @@ impl<W: Write> Pipeline<W> {
     pub fn new(detect: DetectConfig, encoder: Encoder, multiline: bool, out: W) -> Self {
         Pipeline {
             detect,
+            regex: None,
             evidence: EvidenceBook::default(),
             encoder,
             multiline,
@@ -92,6 +95,12 @@ impl<W: Write> Pipeline<W> {
             metrics: Arc::new(Metrics::default()),
             publisher: None,
         }
+    }
+
+    /// Takes lines apart with the user's `--regex` first.
+    pub fn with_regex(mut self, regex: Option<LineRegex>) -> Self {
+        self.regex = regex;
+        self
     }
 
     /// Also publishes every record to `hub`, as JSON encoded by `json` (used
@@ -177,8 +186,20 @@ impl<W: Write> Pipeline<W> {
             evidence: self.evidence.of(source),
             now: read_at,
         };
-        let detected = detect::detect(&text[..first_line_len], &mut ctx);
-        let record = Record::new(text, source, detected, read_at);
+        let line = &text[..first_line_len];
+        let fields = self.regex.as_ref().and_then(|regex| regex.apply(line));
+        let record = match fields {
+            Some(fields) => {
+                // The stamp is looked for in the `timestamp` capture only.
+                let detected = fields.timestamp.clone().and_then(|span| {
+                    let mut found = detect::detect(&line[span.clone()], &mut ctx)?;
+                    found.span = found.span.start + span.start..found.span.end + span.start;
+                    Some(found)
+                });
+                Record::from_fields(text, source, fields, detected, read_at)
+            }
+            None => Record::new(text, source, detect::detect(line, &mut ctx), read_at),
+        };
         self.metrics.count(record.format);
         let start = self.encoded.len();
         self.encoder.encode(&record, &mut self.encoded);

@@ -27,6 +27,8 @@ pub struct Record<'a> {
     pub observed: DateTime<Utc>,
     /// The line's level, if it has one.
     pub severity: Option<Severity<'a>>,
+    /// Fields the user's `--regex` named, by name.
+    pub attributes: Vec<(&'a str, &'a [u8])>,
 }
 
 /// The message: what stood before the timestamp and what came after it,
@@ -72,6 +74,7 @@ impl<'a> Record<'a> {
                 raw: line,
                 observed: read_at,
                 severity: severity(line, Some(found.timestamp.format)),
+                attributes: Vec::new(),
             },
             None => Record {
                 time: read_at,
@@ -83,8 +86,35 @@ impl<'a> Record<'a> {
                 raw: line,
                 observed: read_at,
                 severity: severity(line, None),
+                attributes: Vec::new(),
             },
         }
+    }
+}
+
+impl<'a> Record<'a> {
+    /// The record of `line` as the user's `--regex` took it apart: the
+    /// stamp read from the `timestamp` capture, the `level` and `message`
+    /// captures as they are, the other captures as attributes.
+    pub fn from_fields(
+        line: &'a [u8],
+        source: &'a str,
+        fields: crate::fields::Fields<'a>,
+        detected: Option<Detected>,
+        read_at: DateTime<Utc>,
+    ) -> Self {
+        let mut record = Record::new(line, source, detected, read_at);
+        if let Some(message) = fields.message {
+            record.message = Message::whole(message);
+        }
+        if let Some(level) = fields.level {
+            record.severity = crate::severity::named(level).or(Some(Severity {
+                text: level,
+                number: 0,
+            }));
+        }
+        record.attributes = fields.attributes;
+        record
     }
 }
 

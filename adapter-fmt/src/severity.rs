@@ -104,8 +104,8 @@ fn trim_punctuation(word: &[u8]) -> &[u8] {
     &word[start..end.max(start)]
 }
 
-/// A level word, any case.
-fn named(word: &[u8]) -> Option<Severity<'_>> {
+/// A level word, any case (`warn`, `WARNING`, `Err`).
+pub fn named(word: &[u8]) -> Option<Severity<'_>> {
     WORDS
         .iter()
         .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(word))

@@ -324,3 +324,41 @@ fn the_users_own_time_formats() {
         assert!(refused.stderr.contains(says), "{}", refused.stderr);
     }
 }
+
+/// `--regex`: named captures of a real Zookeeper line as fields, in every
+/// schema; lines it does not match are read as usual; a bad pattern says
+/// where it is wrong.
+#[test]
+fn the_users_regex_names_the_fields() {
+    let pattern =
+        r"^(?P<timestamp>\S+ \S+) - (?P<level>\w+)\s+\[(?P<thread>[^\]]*(?:\][^\]]*)*)\] - (?P<message>.*)$";
+    let input = "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200\n\
+                 2015-07-29 17:41:45,001 an unmatched line\n";
+    let default = records(&run_adapter(&["--regex", pattern], input.as_bytes()).stdout);
+    assert_eq!(default[0]["timestamp"], "2015-07-29T17:41:44.747Z");
+    assert_eq!(default[0]["severity_text"], "INFO");
+    assert_eq!(default[0]["message"], "Notification time out: 3200");
+    assert_eq!(
+        default[0]["attributes"]["thread"],
+        "QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774"
+    );
+    assert_eq!(default[1]["timestamp"], "2015-07-29T17:41:45.001Z");
+    assert!(default[1].get("attributes").is_none());
+    let otel = records(&run_adapter(&["--regex", pattern, "--schema", "otel"], input.as_bytes()).stdout);
+    assert!(otel[0]["attributes"]["thread"]
+        .as_str()
+        .unwrap()
+        .starts_with("QuorumPeer"));
+    let ecs = records(&run_adapter(&["--regex", pattern, "--schema", "ecs"], input.as_bytes()).stdout);
+    assert!(ecs[0]["labels.thread"]
+        .as_str()
+        .unwrap()
+        .starts_with("QuorumPeer"));
+    let refused = run_adapter(&["--regex", "(?P<timestamp>"], b"");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        refused.stderr.contains("not a valid regular expression"),
+        "{}",
+        refused.stderr
+    );
+}
