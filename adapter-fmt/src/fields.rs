@@ -30,8 +30,10 @@ impl LineRegex {
     /// Compiles `pattern`; it must have a named capture (`(?P<name>...)`).
     /// The error says where the pattern is wrong.
     pub fn new(pattern: &str) -> Result<LineRegex, String> {
-        let regex =
-            Regex::new(pattern).map_err(|e| format!("--regex is not a valid regular expression:\n{e}"))?;
+        // ASCII classes (`\w`, `\d`, `\s`) over bytes: log lines are
+        // bytes, and Unicode's tables would not fit the 5 MiB image.
+        let regex = Regex::new(&format!("(?-u){pattern}"))
+            .map_err(|e| format!("--regex is not a valid regular expression:\n{e}"))?;
         if regex.capture_names().flatten().next().is_none() {
             return Err(format!(
                 "--regex {pattern:?} has no named capture: name what to take, e.g. (?P<timestamp>\\S+ \\S+) (?P<level>\\w+) (?P<message>.*)"
