@@ -3,7 +3,8 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use crate::detect::cursor::Cursor;
 
@@ -73,15 +74,47 @@ pub enum ZoneSpec {
     Offset(i32),
     /// An abbreviation from [`ABBREVIATIONS`], with its offset.
     Abbreviation(i32),
+    /// An IANA zone named in the line (`Asia/Kolkata`, PHP's error log).
+    Named(Tz),
 }
 
 impl ZoneSpec {
-    /// Seconds east of UTC.
-    pub fn seconds(self) -> i32 {
+    /// The instant of wall-clock time `local` in this zone.
+    pub fn to_utc(self, local: NaiveDateTime) -> DateTime<Utc> {
         match self {
-            ZoneSpec::Offset(s) | ZoneSpec::Abbreviation(s) => s,
+            ZoneSpec::Offset(s) | ZoneSpec::Abbreviation(s) => {
+                (local - TimeDelta::seconds(i64::from(s))).and_utc()
+            }
+            ZoneSpec::Named(tz) => UserZone::Named(tz).to_utc(local),
         }
     }
+}
+
+impl ZoneSpec {
+    /// `UTC`, `GMT`, `UT` or `Z`: zero, whatever its spelling.
+    pub fn is_utc(self) -> bool {
+        matches!(self, ZoneSpec::Abbreviation(0) | ZoneSpec::Offset(0))
+    }
+}
+
+/// An IANA zone name (`Asia/Kolkata`, `America/Argentina/Buenos_Aires`),
+/// ending at a token boundary.
+pub fn iana(cursor: &mut Cursor<'_>) -> Option<ZoneSpec> {
+    let start = cursor.pos();
+    let mut len = 0;
+    while cursor
+        .peek_at(len)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+    {
+        len += 1;
+    }
+    let name = std::str::from_utf8(cursor.slice(start, start + len)).ok()?;
+    if !name.contains('/') || !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let tz = name.parse::<Tz>().ok()?;
+    cursor.advance(len);
+    Some(ZoneSpec::Named(tz))
 }
 
 /// `Z`, `+hh`, `+hhmm` or `+hh:mm` (or `-`), ending at a token boundary.
@@ -166,9 +199,13 @@ impl FromStr for UserZone {
         let mut cursor = Cursor::new(text.as_bytes(), 0);
         let spec = offset(&mut cursor).or_else(|| abbreviation(&mut cursor));
         match spec {
-            Some(spec) if cursor.pos() == text.len() => FixedOffset::east_opt(spec.seconds())
-                .map(UserZone::Fixed)
-                .ok_or_else(|| format!("offset out of range: {text}")),
+            Some(ZoneSpec::Offset(seconds) | ZoneSpec::Abbreviation(seconds))
+                if cursor.pos() == text.len() =>
+            {
+                FixedOffset::east_opt(seconds)
+                    .map(UserZone::Fixed)
+                    .ok_or_else(|| format!("offset out of range: {text}"))
+            }
             _ => Err(format!(
                 "unknown time zone {text:?}: give an IANA name (Europe/Berlin), an offset (+01:00) or UTC"
             )),

@@ -78,6 +78,19 @@ fn stamps_the_old_detector_did_not_find() {
         instant("24/03/2015-18:35:12 job"),
         Some("2015-03-24T18:35:12Z".into())
     );
+    // Zones the old detector lost: JavaScript's GMT-0500, PHP's IANA name.
+    assert_eq!(
+        instant("Fri Jan 25 2019 07:29:34 GMT-0500 (Eastern Standard Time) x"),
+        Some("2019-01-25T12:29:34Z".into())
+    );
+    assert_eq!(
+        instant("[18-Mar-2012 11:54:38 Asia/Kolkata] PHP Warning: x"),
+        Some("2012-03-18T06:24:38Z".into())
+    );
+    assert_eq!(
+        instant("2032-10-04T04:44:37:214-0800 y"),
+        Some("2032-10-04T12:44:37.214Z".into())
+    );
     // An offset after a colon-separated fraction.
     assert_eq!(
         instant("[otel.javaagent 2025-04-24 19:51:57:317 +0000] INFO x"),

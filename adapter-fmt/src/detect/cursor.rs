@@ -207,6 +207,16 @@ impl<'a> Cursor<'a> {
         parsed
     }
 
+    /// The bytes from `start` to `end` of the line.
+    pub fn slice(&self, start: usize, end: usize) -> &'a [u8] {
+        &self.bytes[start.min(self.bytes.len())..end.min(self.bytes.len())]
+    }
+
+    /// Moves `n` bytes on.
+    pub fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.bytes.len());
+    }
+
     /// Whether the next byte ends a token: end of line, or not a letter or digit.
     pub fn at_boundary(&self) -> bool {
         !self.peek().is_some_and(|b| b.is_ascii_alphanumeric())

@@ -696,6 +696,16 @@ fn zone_after(cursor: &mut Cursor<'_>, parts: &mut Parts) -> bool {
     if spaced {
         if let Some(name) = zone::abbreviation(cursor) {
             parts.zone = Some(name);
+            // `GMT-0500` (JavaScript's Date): the offset says it all.
+            if name.is_utc() {
+                if let Some(offset) = zone::offset(cursor) {
+                    parts.zone = Some(offset);
+                }
+            }
+            return false;
+        }
+        if let Some(named) = zone::iana(cursor) {
+            parts.zone = Some(named);
             return false;
         }
     }
@@ -717,7 +727,7 @@ pub fn resolve(parts: Parts, format: Format, ctx: &Context<'_>) -> Option<Timest
     let to_utc = |date: NaiveDate| {
         let local = date.and_time(time);
         match parts.zone {
-            Some(zone) => (local - TimeDelta::seconds(i64::from(zone.seconds()))).and_utc(),
+            Some(zone) => zone.to_utc(local),
             None => ctx.config.default_zone.to_utc(local),
         }
     };
@@ -743,7 +753,7 @@ pub fn resolve(parts: Parts, format: Format, ctx: &Context<'_>) -> Option<Timest
     match parts.zone {
         None => assumptions |= Assumptions::DEFAULT_ZONE,
         Some(ZoneSpec::Abbreviation(_)) => assumptions |= Assumptions::ZONE_ABBREVIATION,
-        Some(ZoneSpec::Offset(_)) => {}
+        Some(ZoneSpec::Offset(_) | ZoneSpec::Named(_)) => {}
     }
     Some(Timestamp {
         instant,
