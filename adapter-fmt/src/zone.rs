@@ -251,7 +251,10 @@ mod tests {
     use super::*;
 
     fn parse_offset(text: &str) -> Option<i32> {
-        offset(&mut Cursor::new(text.as_bytes(), 0)).map(ZoneSpec::seconds)
+        match offset(&mut Cursor::new(text.as_bytes(), 0))? {
+            ZoneSpec::Offset(seconds) | ZoneSpec::Abbreviation(seconds) => Some(seconds),
+            ZoneSpec::Named(_) => None,
+        }
     }
 
     #[test]
