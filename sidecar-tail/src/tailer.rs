@@ -154,16 +154,15 @@ impl Tailer {
             self.start_watching();
         }
         self.rescan(if resuming { None } else { Some(self.config.start) });
-        if !self.resume.is_empty() {
-            for entry in self.resume.values() {
-                warn!(
-                    path = %entry.path.display(),
-                    offset = entry.offset,
-                    "checkpointed file not found under the given paths; its lines after this offset are not read"
-                );
-            }
-            self.resume.clear();
+        self.recover_moved_files();
+        for entry in self.resume.values() {
+            warn!(
+                path = %entry.path.display(),
+                offset = entry.offset,
+                "checkpointed file is gone (deleted, or compressed into a new file); its lines after this offset are lost"
+            );
         }
+        self.resume.clear();
 
         let mut next_rescan = Instant::now() + self.config.glob_interval;
         let mut next_checkpoint = Instant::now() + self.config.checkpoint_interval;
@@ -217,6 +216,69 @@ impl Tailer {
         } else {
             Err(TailError::NoSuchFile(missing.join(", ")))
         }
+    }
+
+    /// Checkpointed files that left their names while nothing ran (a
+    /// rename rotation keeps the inode): found by device and inode in the
+    /// directories the paths name and the one each was checkpointed in,
+    /// their first bytes matching the checkpoint's fingerprint (a reused
+    /// inode is another file). Each is read from its checkpointed offset to
+    /// its end, before every other file: its rest is older than its
+    /// successor's lines.
+    fn recover_moved_files(&mut self) {
+        if self.resume.is_empty() {
+            return;
+        }
+        let mut dirs: Vec<PathBuf> = self.discovery.base_dirs().collect();
+        dirs.extend(self.resume.values().filter_map(|e| e.path.parent().map(Path::to_path_buf)));
+        dirs.sort();
+        dirs.dedup();
+        let mut recovered = Vec::new();
+        for dir in dirs {
+            let Ok(listing) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for dirent in listing.flatten() {
+                let path = dirent.path();
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                let id = FileId::of(&meta);
+                if !meta.is_file() || !self.resume.contains_key(&id) {
+                    continue;
+                }
+                let same_file = std::fs::File::open(&path)
+                    .and_then(|file| self.resume[&id].fingerprint.matches(&file))
+                    .unwrap_or(false);
+                if !same_file {
+                    continue;
+                }
+                let Some(entry) = self.resume.remove(&id) else {
+                    continue;
+                };
+                let found = Found { path, id, meta };
+                let begin = StartAt::Resume {
+                    offset: entry.offset,
+                    fingerprint: entry.fingerprint,
+                };
+                match Follower::open(&found, begin, self.config.max_line_bytes) {
+                    Ok(Some(mut follower)) => {
+                        info!(
+                            was = %entry.path.display(),
+                            now = %found.path.display(),
+                            offset = entry.offset,
+                            "checkpointed file found under a new name; reading its rest"
+                        );
+                        follower.orphan();
+                        recovered.push(follower);
+                    }
+                    Ok(None) => {}
+                    Err(e) => warn!(path = %found.path.display(), error = %e, "cannot open a checkpointed file"),
+                }
+            }
+        }
+        recovered.append(&mut self.followers);
+        self.followers = recovered;
     }
 
     /// Reads the checkpoint, if one is configured and present.

@@ -112,6 +112,51 @@ fn restart_with_checkpoint_delivers_every_line_exactly_once_across_rotation() {
     );
 }
 
+/// Issue 13: one plain path (no glob), 100 000 lines written at 10 000
+/// lines/s, two SIGTERM restarts, the first across a rename rotation done
+/// while nothing runs: every line once, in order.
+#[test]
+fn restarts_across_a_rotation_while_down_lose_and_repeat_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let checkpoint = dir.path().join("checkpoint.json");
+    let args = ["--checkpoint", path_arg(&checkpoint), path_arg(&log)];
+    let total = 100_000;
+    let mut writer = LogWriter::create(&log);
+    let mut running = Some(tail(&args));
+    let mut runs = Vec::new();
+    let started = std::time::Instant::now();
+    for n in 1..=total {
+        writer.line(&n.to_string());
+        if n % 100 == 0 {
+            // 10 000 lines a second.
+            let due = started + std::time::Duration::from_millis(n as u64 / 10);
+            std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
+        }
+        match n {
+            30_000 | 70_000 => runs.push(running.take().expect("a run").terminate()),
+            35_000 => {
+                // Rotated by rename while nothing runs.
+                drop(writer.rename_to(&dir.path().join("app.log.1")));
+                writer = LogWriter::create(&log);
+            }
+            40_000 | 75_000 => running = Some(tail(&args)),
+            _ => {}
+        }
+    }
+    let printed: usize = runs.iter().map(|run| run.lines().len()).sum();
+    let last = running.expect("the last run");
+    last.stdout.wait_for_lines(total - printed);
+    runs.push(last.terminate());
+    let mut all = Vec::new();
+    for run in &runs {
+        assert!(run.status.success(), "stderr:\n{}", run.stderr);
+        all.extend(run.lines());
+    }
+    assert_eq!(all.len(), total, "lines lost or repeated");
+    assert!(all == numbered("", 1..=total), "lines out of order");
+}
+
 #[test]
 fn a_checkpoint_inside_the_followed_directory_is_not_followed() {
     let dir = tempfile::tempdir().unwrap();
