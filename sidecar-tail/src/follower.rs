@@ -66,6 +66,9 @@ pub struct Follower {
     /// or deleted): it is read until it stays quiet, then closed.
     orphaned: bool,
     last_growth: Instant,
+    /// The copy a copytruncate rotation made of this file, once its missing
+    /// lines were read from it: the tailer counts it as read to its end.
+    copy_read: Option<Entry>,
 }
 
 impl Follower {
@@ -105,6 +108,7 @@ impl Follower {
             delivered: offset,
             orphaned: false,
             last_growth: Instant::now(),
+            copy_read: None,
         }))
     }
 
@@ -162,6 +166,9 @@ impl Follower {
                     .matches(&self.file)
                     .map_err(|e| file_error(&self.path, e))?);
         if rewritten {
+            if size < offset {
+                self.read_rest_from_copy(sink, buf)?;
+            }
             warn!(path = %self.path.display(), "file truncated or rewritten; reading it again from the start");
             self.finish(sink)?;
             self.splitter.restart_at(0);
@@ -200,6 +207,78 @@ impl Follower {
             self.last_growth = Instant::now();
         }
         Ok(total)
+    }
+
+    /// After a truncation: the lines written between this file's last read
+    /// and the truncation are in the copy that copytruncate made beside it
+    /// (a file of the same first bytes, at least as long as what was read
+    /// here): read them from there. Lines written after logrotate's copy
+    /// and before its truncate are in neither file; logrotate loses them.
+    fn read_rest_from_copy(&mut self, sink: &mut dyn LineSink, buf: &mut [u8]) -> Result<(), PollError> {
+        let offset = self.splitter.read_offset();
+        let Some((copy, path, meta)) = self.find_copy(offset) else {
+            return Ok(());
+        };
+        info!(path = %self.path.display(), copy = %path.display(), "copytruncate: reading the lines written before the cut from its copy");
+        let size = meta.len();
+        let mut at = offset;
+        while at < size {
+            let want = buf.len().min((size - at) as usize);
+            let n = match copy.read_at(&mut buf[..want], at) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(PollError::File { path, source }),
+            };
+            let own = &self.path;
+            self.splitter
+                .feed(&buf[..n], &mut |block: Block<'_>| sink.write(own, block))
+                .map_err(PollError::Sink)?;
+            at += n as u64;
+        }
+        self.copy_read = Some(Entry {
+            id: FileId::of(&meta),
+            fingerprint: self.fingerprint,
+            offset: size,
+            path,
+        });
+        Ok(())
+    }
+
+    /// The newest regular file beside this one that starts with this
+    /// file's first bytes and holds at least `offset` bytes.
+    fn find_copy(&self, offset: u64) -> Option<(File, PathBuf, std::fs::Metadata)> {
+        let dir = self
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut best: Option<(File, PathBuf, std::fs::Metadata)> = None;
+        for dirent in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = dirent.path();
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() || FileId::of(&meta) == self.id || meta.len() < offset {
+                continue;
+            }
+            let Ok(file) = File::open(&path) else { continue };
+            if !self.fingerprint.matches(&file).unwrap_or(false) {
+                continue;
+            }
+            let newer = best
+                .as_ref()
+                .is_none_or(|(_, _, kept)| meta.modified().ok() > kept.modified().ok());
+            if newer {
+                best = Some((file, path, meta));
+            }
+        }
+        best
+    }
+
+    /// The copy whose lines were read after a copytruncate, once.
+    pub fn take_copy_read(&mut self) -> Option<Entry> {
+        self.copy_read.take()
     }
 
     /// Hands on a held partial line, so that nothing is lost.

@@ -230,7 +230,11 @@ impl Tailer {
             return;
         }
         let mut dirs: Vec<PathBuf> = self.discovery.base_dirs().collect();
-        dirs.extend(self.resume.values().filter_map(|e| e.path.parent().map(Path::to_path_buf)));
+        dirs.extend(
+            self.resume
+                .values()
+                .filter_map(|e| e.path.parent().map(Path::to_path_buf)),
+        );
         dirs.sort();
         dirs.dedup();
         let mut recovered = Vec::new();
@@ -273,7 +277,9 @@ impl Tailer {
                         recovered.push(follower);
                     }
                     Ok(None) => {}
-                    Err(e) => warn!(path = %found.path.display(), error = %e, "cannot open a checkpointed file"),
+                    Err(e) => {
+                        warn!(path = %found.path.display(), error = %e, "cannot open a checkpointed file")
+                    }
                 }
             }
         }
@@ -431,6 +437,13 @@ impl Tailer {
             }
         }
         self.flush(sink)?;
+        // A copytruncate copy whose missing lines were read is, in effect,
+        // read: if the paths match it, it is not read again.
+        for follower in &mut self.followers {
+            if let Some(copy) = follower.take_copy_read() {
+                self.resume.insert(copy.id, copy);
+            }
+        }
         self.followers.retain(|f| {
             let done = f.is_done(quiet);
             if done {
