@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::{FileId, Fingerprint};
 
+/// The largest checkpoint read: a checkpoint holds a few hundred bytes per
+/// followed file, and a bigger file is not one (it would be read whole).
+const MAX_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Format version written into every checkpoint, so a future layout can
 /// refuse or convert an old one instead of misreading it.
 const VERSION: u32 = 1;
@@ -27,6 +31,14 @@ pub enum CheckpointError {
         path: PathBuf,
         /// What the system said.
         source: io::Error,
+    },
+    /// Checkpoints cannot be written where asked.
+    #[error("checkpoint {path} cannot be written ({cause}): its directory must exist and be writable by this user")]
+    NotWritable {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What the system said.
+        cause: io::Error,
     },
     /// The file exists but is not a checkpoint this version can read.
     #[error(
@@ -82,6 +94,14 @@ impl Checkpointer {
 
     /// The entries of the checkpoint on disk, or `None` when there is none yet.
     pub fn load(&mut self) -> Result<Option<Vec<Entry>>, CheckpointError> {
+        if let Ok(meta) = fs::metadata(&self.path) {
+            if meta.len() > MAX_BYTES {
+                return Err(CheckpointError::Invalid {
+                    path: self.path.clone(),
+                    reason: format!("{} bytes, more than a checkpoint can hold", meta.len()),
+                });
+            }
+        }
         let text = match fs::read(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -106,6 +126,19 @@ impl Checkpointer {
         Ok(Some(on_disk.files))
     }
 
+    /// Checks at start that checkpoints can be written where asked (the
+    /// directory exists and takes a file), so that a wrong path is refused
+    /// before any line is printed, not at the first save.
+    pub fn check_writable(&self) -> Result<(), CheckpointError> {
+        let temp = self.temp_path();
+        let written = File::create(&temp).and_then(|mut file| file.write_all(b"{}"));
+        let _ = fs::remove_file(&temp);
+        written.map_err(|cause| CheckpointError::NotWritable {
+            path: self.path.clone(),
+            cause,
+        })
+    }
+
     /// Writes `entries` atomically, unless they equal what was written last.
     pub fn save(&mut self, entries: Vec<Entry>) -> Result<(), CheckpointError> {
         if self.last_written.as_ref() == Some(&entries) {
@@ -116,6 +149,10 @@ impl Checkpointer {
             files: entries,
         };
         self.write_atomically(&on_disk)
+            .inspect_err(|_| {
+                // A full disk leaves a partial temporary file: not kept.
+                let _ = fs::remove_file(self.temp_path());
+            })
             .map_err(|source| CheckpointError::Io {
                 path: self.path.clone(),
                 source,

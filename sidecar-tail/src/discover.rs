@@ -132,6 +132,34 @@ impl Discovery {
         })
     }
 
+    /// The literal paths that exist but are not regular files (a
+    /// directory, a FIFO, a device), with what each is.
+    pub fn not_files(&self) -> Vec<(PathBuf, &'static str)> {
+        use std::os::unix::fs::FileTypeExt;
+        self.patterns
+            .iter()
+            .filter_map(|pattern| match pattern {
+                PathPattern::Literal(path) => Some(path),
+                PathPattern::Glob { .. } => None,
+            })
+            .filter_map(|path| {
+                let kind = fs::metadata(path).ok()?.file_type();
+                let what = if kind.is_file() {
+                    return None;
+                } else if kind.is_dir() {
+                    "a directory"
+                } else if kind.is_fifo() {
+                    "a FIFO (named pipe)"
+                } else if kind.is_socket() {
+                    "a socket"
+                } else {
+                    "a device"
+                };
+                Some((path.clone(), what))
+            })
+            .collect()
+    }
+
     /// Lists the regular files the patterns match right now.
     pub fn scan(&self) -> Scan {
         let mut scan = Scan::default();

@@ -88,6 +88,19 @@ pub enum TailError {
     /// Without follow, some paths named no file (the others were printed).
     #[error("no such file: {0}")]
     NoSuchFile(String),
+    /// Without follow, some files could not be read (the others were printed).
+    #[error("cannot read {0}")]
+    Unreadable(String),
+    /// A path names something that is not a regular file.
+    #[error("{path} is {kind}, not a file: {advice}")]
+    NotAFile {
+        /// The path.
+        path: String,
+        /// What it is: `a directory`, `a FIFO (named pipe)`, `a device`, ...
+        kind: &'static str,
+        /// What to give instead.
+        advice: String,
+    },
     /// The sink refused lines (for the binary: stdout was closed).
     #[error("writing output: {0}")]
     Output(#[source] io::Error),
@@ -149,6 +162,21 @@ impl Tailer {
 
     /// Follows the files until EOF (without follow) or until shut down.
     pub fn run(&mut self, sink: &mut dyn LineSink) -> Result<(), TailError> {
+        if let Some((path, kind)) = self.discovery.not_files().into_iter().next() {
+            let advice = if kind == "a directory" {
+                format!("follow the files in it with '{}/*.log' (quoted)", path.display())
+            } else {
+                "sidecar-tail follows regular files".to_owned()
+            };
+            return Err(TailError::NotAFile {
+                path: path.display().to_string(),
+                kind,
+                advice,
+            });
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.check_writable()?;
+        }
         let resuming = self.load_checkpoint()?;
         if self.config.follow && self.poll_interval.is_none() {
             self.start_watching();
@@ -204,6 +232,15 @@ impl Tailer {
 
     /// Without follow, a path that named no file is an error, as for `tail`.
     fn check_all_matched(&self) -> Result<(), TailError> {
+        if !self.reported_unreadable.is_empty() {
+            let mut paths: Vec<String> = self
+                .reported_unreadable
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            paths.sort();
+            return Err(TailError::Unreadable(paths.join(", ")));
+        }
         let missing: Vec<String> = self
             .discovery
             .pattern_texts()
@@ -354,7 +391,11 @@ impl Tailer {
                 Ok(None) => {}
                 Err(e) => {
                     if self.reported_unreadable.insert(found.path.clone()) {
-                        warn!(path = %found.path.display(), error = %e, "cannot open file; will retry");
+                        if self.config.follow {
+                            warn!(path = %found.path.display(), error = %e, "cannot open file; will retry");
+                        } else {
+                            warn!(path = %found.path.display(), error = %e, "cannot open file");
+                        }
                     }
                 }
             }

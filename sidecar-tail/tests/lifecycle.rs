@@ -313,3 +313,82 @@ fn diagnostics_can_be_json_and_never_reach_stdout() {
         assert!(value.get("level").is_some(), "{line}");
     }
 }
+
+/// Issue 13's errors: what a path is when it is not a file, an unreadable
+/// file under --no-follow (exit 1, as GNU tail), and a checkpoint that
+/// cannot be written, refused before anything is printed.
+#[test]
+fn errors_say_what_happened() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let directory = run_tail(&[path_arg(dir.path())]);
+    assert_eq!(directory.status.code(), Some(1));
+    assert!(
+        directory.stderr.contains("is a directory, not a file"),
+        "{}",
+        directory.stderr
+    );
+    let fifo = dir.path().join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let fifo_run = run_tail(&[path_arg(&fifo)]);
+    assert_eq!(fifo_run.status.code(), Some(1));
+    assert!(
+        fifo_run.stderr.contains("is a FIFO (named pipe)"),
+        "{}",
+        fifo_run.stderr
+    );
+
+    let log = dir.path().join("app.log");
+    fs::write(&log, "a\n").unwrap();
+    let missing_dir = dir.path().join("no/such/dir/ck.json");
+    let refused = run_tail(&["--checkpoint", path_arg(&missing_dir), path_arg(&log)]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty(), "printed before refusing");
+    assert!(
+        refused.stderr.contains("directory must exist and be writable"),
+        "{}",
+        refused.stderr
+    );
+
+    // A checkpoint far over any real one's size is not read.
+    let huge = dir.path().join("huge.json");
+    fs::File::create(&huge).unwrap().set_len(64 << 20).unwrap();
+    let too_big = run_tail(&["--checkpoint", path_arg(&huge), path_arg(&log)]);
+    assert_eq!(too_big.status.code(), Some(1));
+    assert!(
+        too_big.stderr.contains("more than a checkpoint can hold"),
+        "{}",
+        too_big.stderr
+    );
+
+    // Unreadable for the user it runs as (root reads everything: run both
+    // tails as nobody): GNU tail and sidecar-tail print the readable file
+    // and exit 1.
+    let secret = dir.path().join("secret.log");
+    fs::write(&secret, "hidden\n").unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+    let as_nobody = |program: &str, args: &[&str]| {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", program])
+            .args(args);
+        command.output().unwrap()
+    };
+    let ours = as_nobody(
+        common::binary(),
+        &["--no-follow", path_arg(&log), path_arg(&secret)],
+    );
+    let gnu = as_nobody("tail", &["-q", "-n", "+1", path_arg(&log), path_arg(&secret)]);
+    assert_eq!(gnu.status.code(), Some(1));
+    assert_eq!(
+        ours.status.code(),
+        gnu.status.code(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    assert_eq!(ours.stdout, gnu.stdout);
+}
