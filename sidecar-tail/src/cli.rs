@@ -40,6 +40,16 @@ pub struct Cli {
     #[arg(long = "stderr", value_name = "GLOB", value_parser = parse_glob)]
     pub stderr: Vec<glob::Pattern>,
 
+    /// Never follow files matching GLOB (full path or file name), e.g.
+    /// '*.gz'. Repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub exclude: Vec<glob::Pattern>,
+
+    /// Follow compressed files too; by default a file whose first bytes say
+    /// gzip, zstd, xz or bzip2 is skipped with one warning.
+    #[arg(long)]
+    pub compressed: bool,
+
     /// Colour the file names of prefixed output.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
@@ -173,6 +183,8 @@ impl Cli {
             checkpoint_interval: self.checkpoint_interval,
             drain_timeout: self.drain_timeout,
             rotate_wait: self.rotate_wait,
+            exclude: self.exclude.clone(),
+            compressed: self.compressed,
         }
     }
 

@@ -70,6 +70,8 @@ pub struct Discovery {
     /// Files never to follow, as (directory, file name): our own checkpoint,
     /// which a glob over its directory would otherwise feed back to us.
     excluded: Vec<(PathBuf, OsString)>,
+    /// The user's `--exclude` globs, against the full path or the name.
+    excluded_globs: Vec<glob::Pattern>,
 }
 
 impl Discovery {
@@ -94,6 +96,7 @@ impl Discovery {
         Ok(Discovery {
             patterns,
             excluded: Vec::new(),
+            excluded_globs: Vec::new(),
         })
     }
 
@@ -106,10 +109,23 @@ impl Discovery {
         }
     }
 
+    /// Never reports files whose path or name matches one of `globs`.
+    pub fn exclude_globs(&mut self, globs: Vec<glob::Pattern>) {
+        self.excluded_globs = globs;
+    }
+
     fn is_excluded(&self, path: &Path) -> bool {
         let Some(name) = path.file_name() else {
             return false;
         };
+        let name_text = name.to_string_lossy();
+        if self
+            .excluded_globs
+            .iter()
+            .any(|glob| glob.matches_path(path) || glob.matches(&name_text))
+        {
+            return true;
+        }
         self.excluded.iter().any(|(dir, excluded)| {
             excluded == name && parent_dir(path).canonicalize().is_ok_and(|parent| &parent == dir)
         })

@@ -57,6 +57,12 @@ pub struct TailConfig {
     pub drain_timeout: Duration,
     /// How long a rotated-away or deleted file is kept open after it last grew.
     pub rotate_wait: Duration,
+    /// Files never followed: globs matched against the full path or the
+    /// file name (`--exclude`).
+    pub exclude: Vec<glob::Pattern>,
+    /// Follow compressed files too (their first bytes say gzip, zstd, xz or
+    /// bzip2); by default they are skipped with a warning.
+    pub compressed: bool,
 }
 
 impl Default for TailConfig {
@@ -72,8 +78,34 @@ impl Default for TailConfig {
             checkpoint_interval: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(5),
             rotate_wait: Duration::from_secs(5),
+            exclude: Vec::new(),
+            compressed: false,
         }
     }
+}
+
+/// The compression a file's first bytes announce, if any.
+fn compression_of(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut len = 0;
+    while len < head.len() {
+        match file.read(&mut head[len..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => len += n,
+        }
+    }
+    let head = &head[..len];
+    [
+        (&b"\x1f\x8b"[..], "gzip"),
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+        (b"\xfd7zXZ\x00", "xz"),
+        (b"BZh", "bzip2"),
+    ]
+    .into_iter()
+    .find(|(magic, _)| head.starts_with(magic))
+    .map(|(_, kind)| kind)
 }
 
 /// Why the tailer stopped before it was asked to.
@@ -124,12 +156,15 @@ pub struct Tailer {
     reported_missing: Vec<bool>,
     /// Paths that could not be opened, reported once.
     reported_unreadable: HashSet<PathBuf>,
+    /// Compressed files found by the paths, skipped (and reported) once.
+    compressed: HashSet<FileId>,
 }
 
 impl Tailer {
     /// Checks the configuration; nothing is opened until [`Tailer::run`].
     pub fn new(config: TailConfig) -> Result<Self, TailError> {
         let mut discovery = Discovery::new(&config.paths)?;
+        discovery.exclude_globs(config.exclude.clone());
         let checkpointer = config.checkpoint.as_ref().map(Checkpointer::new);
         if let Some(checkpointer) = &checkpointer {
             discovery.exclude(checkpointer.path());
@@ -152,6 +187,7 @@ impl Tailer {
             watcher: None,
             buf: vec![0; READ_CHUNK],
             reported_unreadable: HashSet::new(),
+            compressed: HashSet::new(),
         })
     }
 
@@ -374,6 +410,24 @@ impl Tailer {
             new_files.sort_by_key(|f| (!self.resume.contains_key(&f.id), f.age_key()));
         }
         for found in new_files {
+            if self.compressed.contains(&found.id) {
+                continue;
+            }
+            if !self.config.compressed {
+                if let Some(kind) = compression_of(&found.path) {
+                    warn!(path = %found.path.display(), compression = kind, "compressed file skipped (a rotated log?); --exclude it, or --compressed to follow it anyway");
+                    self.compressed.insert(found.id);
+                    continue;
+                }
+                // `gzip -k` creates its file empty: wait for its first bytes.
+                let compressed_name = found
+                    .path
+                    .extension()
+                    .is_some_and(|e| ["gz", "zst", "xz", "bz2"].iter().any(|c| e == *c));
+                if compressed_name && found.meta.len() < 6 {
+                    continue;
+                }
+            }
             let begin = match self.resume.remove(&found.id) {
                 Some(entry) => StartAt::Resume {
                     offset: entry.offset,

@@ -377,3 +377,37 @@ fn copytruncate_under_a_fast_writer_loses_nothing_the_copies_hold() {
     assert_eq!(got.len(), expected.len(), "lines lost or repeated");
     assert!(got == expected, "lines out of order or changed");
 }
+
+/// Issue 13: with the README's own `'app.log*'`, `gzip -k app.log.1` makes
+/// a compressed file that is skipped with one warning, not written to
+/// stdout; `--exclude` keeps files out by name.
+#[test]
+fn compressed_and_excluded_files_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(dir.path().join("app.log.1"), "old-1\nold-2\n").unwrap();
+    fs::write(&log, "new-1\n").unwrap();
+    fs::write(dir.path().join("app.log.old"), "excluded\n").unwrap();
+    let pattern = format!("{}*", log.display());
+    let tail = tail(&["--exclude", "*.old", &pattern]);
+    tail.stdout.wait_for_lines(3);
+    let gzip = std::process::Command::new("gzip")
+        .args(["-k", path_arg(&dir.path().join("app.log.1"))])
+        .status()
+        .unwrap();
+    assert!(gzip.success());
+    tail.stderr.wait_for_text("compressed file skipped");
+    let mut appender = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut appender, b"new-2\n").unwrap();
+    tail.stdout.wait_for_lines(4);
+    let finished = tail.terminate();
+    let mut lines = finished.lines();
+    lines.sort();
+    assert_eq!(lines, ["new-1", "new-2", "old-1", "old-2"]);
+    assert_eq!(
+        finished.stderr.matches("compressed file skipped").count(),
+        1,
+        "{}",
+        finished.stderr
+    );
+}
