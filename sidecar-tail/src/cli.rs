@@ -87,6 +87,39 @@ pub struct Cli {
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub rotate_wait: Duration,
 
+    /// Follow (the default; accepted as tail's). By name or descriptor,
+    /// sidecar-tail follows both: the open file to its end after a
+    /// rotation, then the file that took its name.
+    #[arg(short = 'f', long = "follow", value_name = "HOW", value_enum, num_args = 0..=1,
+          require_equals = true, default_missing_value = "descriptor", help_heading = TAIL)]
+    pub follow: Option<FollowHow>,
+
+    /// tail's --follow=name --retry (the default here).
+    #[arg(short = 'F', help_heading = TAIL)]
+    pub follow_name_retry: bool,
+
+    /// Keep trying to open a file that is missing or unreadable (the
+    /// default here).
+    #[arg(long, help_heading = TAIL)]
+    pub retry: bool,
+
+    /// Never print file-name headers (the default here).
+    #[arg(short = 'q', long = "quiet", visible_alias = "silent", help_heading = TAIL)]
+    pub quiet: bool,
+
+    /// Print `==> FILE <==` before the lines of each file, as tail does.
+    #[arg(short = 'v', long = "verbose", help_heading = TAIL, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// How often files are looked at when polling (inotify unavailable,
+    /// or --poll without an interval), in seconds as tail takes it.
+    #[arg(short = 's', long = "sleep-interval", value_name = "SECONDS", value_parser = parse_seconds, help_heading = TAIL)]
+    pub sleep_interval: Option<Duration>,
+
+    /// Exit after process PID has died and the files are read to their end.
+    #[arg(long, value_name = "PID", help_heading = TAIL)]
+    pub pid: Option<i32>,
+
     /// Format of diagnostics on stderr (level set by RUST_LOG, default warn).
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -185,6 +218,10 @@ impl Cli {
             rotate_wait: self.rotate_wait,
             exclude: self.exclude.clone(),
             compressed: self.compressed,
+            poll_interval: self
+                .sleep_interval
+                .unwrap_or(crate::tailer::FALLBACK_POLL_INTERVAL),
+            until_process_dies: self.pid,
         }
     }
 
@@ -202,7 +239,32 @@ impl Cli {
     }
 }
 
+/// tail's `--follow=name|descriptor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FollowHow {
+    /// Follow the name: reopen the file that takes it after a rotation.
+    Name,
+    /// Follow the open file.
+    Descriptor,
+}
+
+/// The heading of tail's own flags in `--help`.
+const TAIL: &str = "Tail compatibility";
+
+/// `1`, `0.5`: seconds, as tail's `-s` takes them.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("expected a number of seconds like 1 or 0.5, got {text:?}"))?;
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!("{text} seconds: give more than 0 and at most a day"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
 fn parse_start(text: &str) -> Result<StartAt, String> {
+    // tail takes `-n -N` as `-n N`: the last N lines.
+    let text = text.strip_prefix('-').unwrap_or(text);
     let (from_start, digits) = match text.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -266,7 +328,7 @@ mod tests {
         assert_eq!(parse_start("+1"), Ok(StartAt::Line(1)));
         assert_eq!(parse_start("+0"), Ok(StartAt::Line(1)));
         assert_eq!(parse_start("10"), Ok(StartAt::LastLines(10)));
-        assert!(parse_start("-3").is_err());
+        assert_eq!(parse_start("-3"), Ok(StartAt::LastLines(3)), "tail takes -n -3 as -n 3");
         assert!(parse_start("ten").is_err());
     }
 

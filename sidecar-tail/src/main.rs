@@ -52,7 +52,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Routing::new(cli.stderr.clone()),
         BufWriter::with_capacity(OUTPUT_BUFFER, std::fs::File::from(stdout)),
         BufWriter::with_capacity(OUTPUT_BUFFER, std::fs::File::from(stderr)),
-    );
+    )
+    .with_headers(cli.verbose);
     tailer.run(&mut sink)?;
     Ok(())
 }

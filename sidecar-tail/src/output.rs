@@ -51,12 +51,23 @@ pub struct OutputSink<O: Write, E: Write> {
     /// Prefixed and JSON lines are rendered here first, so that a block goes
     /// out in one write rather than several small ones per line.
     scratch: Vec<u8>,
+    /// Write `==> path <==` before the lines of each file, as `tail -v`
+    /// does; the path of the last block written, for when it changes.
+    headers: bool,
+    last_path: Option<std::path::PathBuf>,
 }
 
 const PATH_COLOR: &str = "\x1b[35m";
 const RESET: &str = "\x1b[0m";
 
 impl<O: Write, E: Write> OutputSink<O, E> {
+    /// The same sink writing `==> path <==` headers as `tail -v` does: before
+    /// the first lines, and whenever the file changes (after a blank line).
+    pub fn with_headers(mut self, headers: bool) -> Self {
+        self.headers = headers;
+        self
+    }
+
     /// A sink writing `format`, colouring prefixes when `color`.
     pub fn new(format: OutputFormat, color: bool, routing: Routing, stdout: O, stderr: E) -> Self {
         OutputSink {
@@ -66,6 +77,8 @@ impl<O: Write, E: Write> OutputSink<O, E> {
             stdout,
             stderr,
             scratch: Vec::new(),
+            headers: false,
+            last_path: None,
         }
     }
 }
@@ -77,6 +90,13 @@ impl<O: Write, E: Write> LineSink for OutputSink<O, E> {
         } else {
             &mut self.stdout
         };
+        if self.headers && self.last_path.as_deref() != Some(path) {
+            if self.last_path.is_some() {
+                out.write_all(b"\n")?;
+            }
+            writeln!(out, "==> {} <==", path.display())?;
+            self.last_path = Some(path.to_path_buf());
+        }
         let rendered = &mut self.scratch;
         rendered.clear();
         match self.format {

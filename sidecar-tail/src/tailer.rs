@@ -60,6 +60,12 @@ pub struct TailConfig {
     /// Files never followed: globs matched against the full path or the
     /// file name (`--exclude`).
     pub exclude: Vec<glob::Pattern>,
+    /// How often files are looked at when polling without an interval of
+    /// its own (inotify unavailable).
+    pub poll_interval: Duration,
+    /// Stop, after reading every file to its end, once this process is
+    /// gone (`--pid`).
+    pub until_process_dies: Option<i32>,
     /// Follow compressed files too (their first bytes say gzip, zstd, xz or
     /// bzip2); by default they are skipped with a warning.
     pub compressed: bool,
@@ -80,7 +86,21 @@ impl Default for TailConfig {
             rotate_wait: Duration::from_secs(5),
             exclude: Vec::new(),
             compressed: false,
+            poll_interval: FALLBACK_POLL_INTERVAL,
+            until_process_dies: None,
         }
+    }
+}
+
+/// Whether process `pid` still exists (signal 0 reaches it, or it is
+/// someone else's).
+fn process_alive(pid: i32) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return false;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e != rustix::io::Errno::SRCH,
     }
 }
 
@@ -249,8 +269,15 @@ impl Tailer {
             if let Some(interval) = self.poll_interval {
                 deadline = deadline.min(now + interval);
             }
+            if self.config.until_process_dies.is_some() {
+                deadline = deadline.min(now + self.config.poll_interval.max(Duration::from_millis(100)));
+            }
             let wanted = self.wakeups.wait(deadline.saturating_duration_since(now));
-            if wanted.shutdown {
+            let process_gone = self
+                .config
+                .until_process_dies
+                .is_some_and(|pid| !process_alive(pid));
+            if wanted.shutdown || process_gone {
                 let drain_deadline = Instant::now() + self.config.drain_timeout;
                 self.rescan(None);
                 self.poll_all(sink, Some(drain_deadline))?;
@@ -381,9 +408,9 @@ impl Tailer {
     }
 
     fn fall_back_to_polling(&mut self, reason: impl std::fmt::Display) {
-        warn!(interval = ?FALLBACK_POLL_INTERVAL, "{reason}");
+        warn!(interval = ?self.config.poll_interval, "{reason}");
         self.watcher = None;
-        self.poll_interval = Some(FALLBACK_POLL_INTERVAL);
+        self.poll_interval = Some(self.config.poll_interval);
     }
 
     /// Looks for files again: follows new ones, notes renamed and vanished
