@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
 use sidecar_tail::cli::LogFormat;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{reload, EnvFilter, Registry};
+use tracing_subscriber::{reload, Registry};
 
 /// The tracing filter for nutcracker's `-v` level (0 to 11): 4 warnings,
 /// 5 and 6 notices and information (nutcracker's default, 5, says what it
@@ -67,7 +68,7 @@ pub struct Log {
     path: Option<PathBuf>,
     destination: Destination,
     verbosity: AtomicU8,
-    filter: reload::Handle<EnvFilter, Registry>,
+    filter: reload::Handle<Targets, Registry>,
 }
 
 /// The file descriptor a fatal signal's line is written to.
@@ -89,8 +90,7 @@ impl Log {
         FATAL_FD.store(file.as_ref().map_or(2, AsRawFd::as_raw_fd), Ordering::Relaxed);
         let colour = file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
         let destination = Destination(Arc::new(Mutex::new(file)));
-        let filter =
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level_filter(verbosity)));
+        let filter = sidecar_tail::cli::log_filter(level_filter(verbosity));
         let (filter, handle) = reload::Layer::new(filter);
         let text = tracing_subscriber::fmt::layer()
             .with_writer(destination.clone())
@@ -138,7 +138,7 @@ impl Log {
         self.verbosity.store(new, Ordering::Relaxed);
         let _ = self
             .filter
-            .modify(|filter| *filter = EnvFilter::new(level_filter(new)));
+            .modify(|filter| *filter = level_filter(new).parse().unwrap_or_default());
         new
     }
 }

@@ -179,26 +179,35 @@ pub fn init_tracing(format: LogFormat) {
     init_tracing_to(format, "warn", None);
 }
 
+/// The diagnostics filter: `RUST_LOG` (a level, or levels per target such
+/// as `warn,sidecar_tail=debug`), else `default_level`.
+pub fn log_filter(default_level: &str) -> tracing_subscriber::filter::Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| default_level.parse().unwrap_or_default())
+}
+
 /// Sends diagnostics in `format` to `file`, or to stderr without one, at the
 /// level `RUST_LOG` sets, else `default_level`.
 pub fn init_tracing_to(format: LogFormat, default_level: &str, file: Option<std::fs::File>) {
     use std::io::IsTerminal;
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let colour = file.is_none() && std::io::stderr().is_terminal();
     let writer = match file {
         Some(file) => BoxMakeWriter::new(std::sync::Mutex::new(file)),
         None => BoxMakeWriter::new(std::io::stderr),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_target(false);
+    let registry = tracing_subscriber::registry().with(log_filter(default_level));
     match format {
-        LogFormat::Text => builder.with_ansi(colour).init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => registry.with(layer.with_ansi(colour)).init(),
+        LogFormat::Json => registry.with(layer.json()).init(),
     }
 }
 
@@ -328,7 +337,11 @@ mod tests {
         assert_eq!(parse_start("+1"), Ok(StartAt::Line(1)));
         assert_eq!(parse_start("+0"), Ok(StartAt::Line(1)));
         assert_eq!(parse_start("10"), Ok(StartAt::LastLines(10)));
-        assert_eq!(parse_start("-3"), Ok(StartAt::LastLines(3)), "tail takes -n -3 as -n 3");
+        assert_eq!(
+            parse_start("-3"),
+            Ok(StartAt::LastLines(3)),
+            "tail takes -n -3 as -n 3"
+        );
         assert!(parse_start("ten").is_err());
     }
 
