@@ -88,6 +88,33 @@ pub struct Cli {
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub buffer: usize,
 
+    /// At most this many bytes of records (their JSON) are kept for GET
+    /// /logs, whatever --buffer says; the oldest go first, and a single
+    /// larger record is kept alone. Takes K, M, G (KiB, MiB, GiB). The
+    /// default, 8 MiB, leaves room in the example pod's 64 MiB for
+    /// --max-connections clients that all stop reading (each holds at most
+    /// about 55 KiB: responses are streamed from the buffer, not copied).
+    #[arg(long, default_value = "8MiB", value_name = "BYTES", value_parser = parse_bytes)]
+    pub buffer_bytes: usize,
+
+    /// Serve at most N HTTP connections at once (fewer if the open-file
+    /// limit, ulimit -n, is too low for N). Connections beyond them are
+    /// still accepted, a few at a time and briefly, to answer /healthz and
+    /// /metrics, and 503 to anything else: health checks keep working.
+    #[arg(long, default_value_t = 512, value_name = "N", value_parser = at_least_one)]
+    pub max_connections: usize,
+
+    /// Close a connection that has not sent a complete request head within
+    /// DURATION of connecting or of its previous response: slow senders and
+    /// idle kept-alive connections. Followers are not cut.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime_interval)]
+    pub header_timeout: Duration,
+
+    /// Close a connection whose client has read nothing of its response
+    /// for DURATION.
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = humantime_interval)]
+    pub write_timeout: Duration,
+
     /// Read the files to their end and exit, instead of following them.
     #[arg(long)]
     pub no_follow: bool,
@@ -168,6 +195,44 @@ impl Cli {
             ..TailConfig::default()
         }
     }
+
+    /// The HTTP server's connection limits.
+    pub fn http_limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            max_connections: self.max_connections,
+            header_timeout: self.header_timeout,
+            write_timeout: self.write_timeout,
+        }
+    }
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}")),
+    }
+}
+
+/// A size in bytes: a whole number, optionally followed by K, M or G
+/// (KiB, MiB, GiB; `KiB`, `k`, `MB` are read the same).
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("expected a number of bytes like 8388608 or 8MiB, got {text:?}"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("unknown unit {unit:?}; use K, M or G")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text} is too large"))
 }
 
 fn parse_time_format(text: &str) -> Result<String, String> {
@@ -198,5 +263,17 @@ mod tests {
         assert!(Cli::parse_from(["adapter-fmt"]).reads_stdin());
         assert!(Cli::parse_from(["adapter-fmt", "-"]).reads_stdin());
         assert!(!Cli::parse_from(["adapter-fmt", "a.log"]).reads_stdin());
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_bytes("64k"), Ok(64 << 10));
+        assert_eq!(parse_bytes("1 G"), Ok(1 << 30));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("3 parsecs").is_err());
+        assert_eq!(Cli::parse_from(["adapter-fmt"]).buffer_bytes, 8 << 20);
+        assert!(Cli::try_parse_from(["adapter-fmt", "--max-connections", "0"]).is_err());
     }
 }

@@ -11,7 +11,7 @@
 //! - [`record`]: a line's timestamp and message; [`severity`]: its level.
 //! - [`encode`]: NDJSON (our fields, OpenTelemetry's or ECS's), text or logfmt.
 //! - [`pipeline`]: ties these together and counts what it did.
-//! - [`hub`]: the ring buffer of recent records and the broadcast of new ones.
+//! - [`hub`]: the ring buffer of recent records, bounded in records and bytes, which readers and followers take from by number.
 //! - [`server`]: HTTP through hyper: `/logs`, `/logs?follow=true`, `/healthz`, `/metrics`.
 //! - [`cli`]: the binary's flags.
 

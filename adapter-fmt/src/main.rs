@@ -15,7 +15,7 @@ use adapter_fmt::cli::Cli;
 use adapter_fmt::encode::{Encoder, OutputFormat};
 use adapter_fmt::hub::Hub;
 use adapter_fmt::pipeline::Pipeline;
-use adapter_fmt::server::{serve, ServerState};
+use adapter_fmt::server::{serve, Limits, ServerState};
 use sidecar_tail::cli::{exit_code, init_tracing};
 use sidecar_tail::lines::LineSplitter;
 use sidecar_tail::{Tailer, Waker};
@@ -36,18 +36,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Pipeline::new(cli.detect_config(), encoder, cli.multiline, stdout).with_regex(cli.regex.clone());
     let serving = match cli.listen {
         Some(addr) => {
-            let hub = Arc::new(Hub::new(cli.buffer));
+            let hub = Arc::new(Hub::new(cli.buffer, cli.buffer_bytes));
             pipeline.publish_to(
                 hub.clone(),
                 Encoder::new(OutputFormat::Json, cli.time_style(), cli.keep_original).with_schema(cli.schema),
             );
-            start_server(
-                addr,
-                ServerState {
-                    hub,
-                    metrics: pipeline.metrics(),
-                },
-            )?;
+            start_server(addr, ServerState::new(hub, pipeline.metrics()), cli.http_limits())?;
             true
         }
         None => false,
@@ -72,7 +66,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 
 /// Binds `addr` now, so that a taken port is an error at start, and serves
 /// on a small runtime of its own while this thread reads input.
-fn start_server(addr: SocketAddr, state: ServerState) -> anyhow::Result<()> {
+fn start_server(addr: SocketAddr, state: ServerState, limits: Limits) -> anyhow::Result<()> {
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
     listener
         .set_nonblocking(true)
@@ -88,7 +82,7 @@ fn start_server(addr: SocketAddr, state: ServerState) -> anyhow::Result<()> {
         .spawn(move || {
             runtime.block_on(async move {
                 match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => serve(listener, state).await,
+                    Ok(listener) => serve(listener, state, limits).await,
                     Err(e) => error!(error = %e, "cannot serve HTTP"),
                 }
             })

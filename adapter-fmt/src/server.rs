@@ -1,32 +1,74 @@
 //! The HTTP side, through hyper: `GET /logs` (the ring buffer as a JSON
 //! array), `GET /logs?follow=true` (new records as NDJSON while connected),
-//! `GET /healthz` and `GET /metrics` (Prometheus text).
+//! `GET /healthz` and `GET /metrics` (Prometheus text); `HEAD` for each.
+//!
+//! Bounded whatever the clients do:
+//!
+//! - responses are streamed from the ring ([`Hub`]) a chunk at a time, as
+//!   the client makes room for them; a client that stops reading holds hyper's
+//!   small write buffer and one chunk, never a copy of the buffer;
+//! - at most `--max-connections` connections are served (fewer when the
+//!   open-file limit is low); connections beyond them are still accepted, a
+//!   few at a time (the oldest closed for a newer one), to answer `/healthz`
+//!   and `/metrics`, and 503 to anything else, so health checks keep working
+//!   under a flood;
+//! - a connection that has not sent a complete request head within
+//!   `--header-timeout` of connecting or of its previous response is closed
+//!   (slow senders, idle keep-alive connections); one whose client has read
+//!   nothing for `--write-timeout` is closed too. A follower waiting for new
+//!   records writes nothing, and is never cut.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use futures_util::stream;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio::sync::broadcast::error::RecvError;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::time::Sleep;
 use tracing::{debug, warn};
 
 use crate::detect::Format;
-use crate::hub::{Hub, Stored};
+use crate::hub::{Hub, Selection};
 use crate::pipeline::Metrics;
 
 type Body = BoxBody<Bytes, Infallible>;
+
+/// Records are sent in chunks of about this many bytes, copied from the
+/// ring; a record this large or larger is sent as it is, without a copy.
+const CHUNK_BYTES: usize = 16 * 1024;
+
+/// hyper's buffer per connection (request head in, response out): a client
+/// that does not read holds at most this and one chunk.
+const CONNECTION_BUFFER_BYTES: usize = 32 * 1024;
+
+/// File descriptors left for everything but connections: standard streams,
+/// the listener, the runtime, the files followed, the checkpoint.
+const FD_HEADROOM: u64 = 64;
+
+/// At most this many connections over the limit are open at once.
+const OVER_LIMIT_SLOTS: usize = 64;
+
+/// A connection over the limit lives at most this long (or the header
+/// timeout, if shorter).
+const OVER_LIMIT_LIFETIME: Duration = Duration::from_secs(5);
 
 /// What the handlers read: the records and the counters.
 #[derive(Debug, Clone)]
@@ -35,54 +77,286 @@ pub struct ServerState {
     pub hub: Arc<Hub>,
     /// The pipeline's counters.
     pub metrics: Arc<Metrics>,
+    connections: Arc<Connections>,
+}
+
+impl ServerState {
+    /// The state of a server publishing `hub`'s records and `metrics`.
+    pub fn new(hub: Arc<Hub>, metrics: Arc<Metrics>) -> Self {
+        ServerState {
+            hub,
+            metrics,
+            connections: Arc::default(),
+        }
+    }
+}
+
+/// How many connections are served and how long they may stay silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once (`--max-connections`).
+    pub max_connections: usize,
+    /// Time a connection has to send a complete request head, from its
+    /// start or from its previous response (`--header-timeout`).
+    pub header_timeout: Duration,
+    /// Time a client may read nothing of its response (`--write-timeout`).
+    pub write_timeout: Duration,
+}
+
+/// [`Limits`] fitted to the open-file limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fitted {
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Connections over the limit open at once, for `/healthz`.
+    pub over_limit_slots: usize,
+}
+
+impl Limits {
+    /// The limits that keep every connection, those over the limit
+    /// included, within `open_files` file descriptors (the soft limit;
+    /// `None` when unlimited or unknown), less [`FD_HEADROOM`].
+    pub fn fit(&self, open_files: Option<u64>) -> Fitted {
+        let budget = open_files.map_or(usize::MAX, |n| {
+            usize::try_from(n.saturating_sub(FD_HEADROOM)).unwrap_or(usize::MAX)
+        });
+        let over_limit_slots = (budget / 8).clamp(1, OVER_LIMIT_SLOTS);
+        let max_connections = self
+            .max_connections
+            .min(budget.saturating_sub(over_limit_slots))
+            .max(1);
+        Fitted {
+            max_connections,
+            over_limit_slots,
+        }
+    }
+}
+
+/// The process's soft limit of open files, from `/proc/self/limits`
+/// (`None` when unlimited or unreadable).
+pub fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The server's connections, for the limit and for `/metrics`.
+#[derive(Debug, Default)]
+struct Connections {
+    /// Connections served within the limit, open now.
+    open: AtomicUsize,
+    /// The limit, once fitted.
+    max: AtomicUsize,
+    /// Connections accepted over the limit, since the start.
+    over_limit_total: AtomicU64,
+    /// Connections over the limit open now, oldest first, each with the
+    /// means to close it.
+    over_limit: Mutex<VecDeque<(u64, oneshot::Sender<()>)>>,
+    next_id: AtomicU64,
+}
+
+impl Connections {
+    /// Registers a connection over the limit, closing the oldest one when
+    /// `slots` are taken.
+    fn admit_over_limit(self: &Arc<Self>, slots: usize) -> OverLimit {
+        self.over_limit_total.fetch_add(1, Ordering::Relaxed);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (close, closed) = oneshot::channel();
+        let mut open = self.lock_over_limit();
+        while open.len() >= slots {
+            let Some((_, oldest)) = open.pop_front() else {
+                break;
+            };
+            let _ = oldest.send(());
+        }
+        open.push_back((id, close));
+        OverLimit {
+            connections: self.clone(),
+            id,
+            closed,
+        }
+    }
+
+    /// Closes the oldest connection over the limit; false if there is none.
+    fn close_oldest_over_limit(&self) -> bool {
+        match self.lock_over_limit().pop_front() {
+            Some((_, oldest)) => {
+                let _ = oldest.send(());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock_over_limit(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, oneshot::Sender<()>)>> {
+        self.over_limit
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A connection within the limit, counted while it lives.
+struct Within(Arc<Connections>);
+
+impl Within {
+    fn new(connections: &Arc<Connections>) -> Self {
+        connections.open.fetch_add(1, Ordering::Relaxed);
+        Within(connections.clone())
+    }
+}
+
+impl Drop for Within {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection over the limit: `closed` fires when a newer one needs its
+/// slot; dropping it frees the slot.
+struct OverLimit {
+    connections: Arc<Connections>,
+    id: u64,
+    closed: oneshot::Receiver<()>,
+}
+
+impl Drop for OverLimit {
+    fn drop(&mut self) {
+        self.connections
+            .lock_over_limit()
+            .retain(|(id, _)| *id != self.id);
+    }
 }
 
 /// Accepts connections until the runtime stops. A failed accept (out of
-/// file descriptors, say) is logged and retried, never fatal.
-pub async fn serve(listener: TcpListener, state: ServerState) {
+/// file descriptors, say) closes the oldest connection over the limit to
+/// make room, or is logged and retried; it is never fatal.
+pub async fn serve(listener: TcpListener, state: ServerState, limits: Limits) {
+    let fitted = limits.fit(open_files_limit());
+    if fitted.max_connections < limits.max_connections {
+        warn!(
+            requested = limits.max_connections,
+            serving = fitted.max_connections,
+            "--max-connections lowered to fit the open-file limit (ulimit -n)"
+        );
+    }
+    let connections = state.connections.clone();
+    connections.max.store(fitted.max_connections, Ordering::Relaxed);
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(e) => {
-                warn!(error = %e, "accepting a connection failed; retrying");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                if connections.close_oldest_over_limit() {
+                    debug!(error = %e, "accepting a connection failed; closed one over the limit");
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                } else {
+                    warn!(error = %e, "accepting a connection failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
                 continue;
             }
         };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request: Request<Incoming>| {
-                let response = route(&request, &state);
-                async move { Ok::<_, Infallible>(response) }
-            });
-            if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                debug!(error = %e, "connection ended with an error");
-            }
-        });
+        if connections.open.load(Ordering::Relaxed) < fitted.max_connections {
+            let within = Within::new(&connections);
+            tokio::spawn(serve_within_limit(stream, state.clone(), limits, within));
+        } else {
+            let over = connections.admit_over_limit(fitted.over_limit_slots);
+            tokio::spawn(serve_over_limit(stream, state.clone(), limits, over));
+        }
     }
 }
 
-fn route(request: &Request<Incoming>, state: &ServerState) -> Response<Body> {
-    if request.method() != Method::GET {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET is served\n");
+fn http1_builder(limits: &Limits) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(CONNECTION_BUFFER_BYTES);
+    builder
+}
+
+async fn serve_within_limit(stream: TcpStream, state: ServerState, limits: Limits, _within: Within) {
+    let service = service_fn(move |request: Request<Incoming>| {
+        let response = route(&request, &state, false);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let io = TokioIo::new(Stalls::new(stream, limits.write_timeout));
+    if let Err(e) = http1_builder(&limits).serve_connection(io, service).await {
+        debug!(error = %e, "connection ended with an error");
     }
+}
+
+async fn serve_over_limit(stream: TcpStream, state: ServerState, limits: Limits, mut over: OverLimit) {
+    let service = service_fn(move |request: Request<Incoming>| {
+        let response = route(&request, &state, true);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let io = TokioIo::new(Stalls::new(stream, limits.write_timeout));
+    let mut builder = http1_builder(&limits);
+    builder.keep_alive(false);
+    let connection = builder.serve_connection(io, service);
+    tokio::select! {
+        result = connection => {
+            if let Err(e) = result {
+                debug!(error = %e, "connection over the limit ended with an error");
+            }
+        }
+        _ = &mut over.closed => debug!("closed a connection over the limit for a newer one"),
+        () = tokio::time::sleep(limits.header_timeout.min(OVER_LIMIT_LIFETIME)) => {
+            debug!("closed a connection over the limit at its deadline");
+        }
+    }
+}
+
+fn route(request: &Request<Incoming>, state: &ServerState, over_limit: bool) -> Response<Body> {
+    let head = match *request.method() {
+        Method::GET => false,
+        Method::HEAD => true,
+        _ => {
+            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are served\n");
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+    };
     match request.uri().path() {
+        "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/metrics" => metrics(state),
+        _ if over_limit => {
+            let mut response = text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many connections; try again later (/healthz and /metrics still answer)\n",
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
         "/logs" => match LogsQuery::parse(request.uri().query()) {
+            // HEAD: the headers of GET, without starting a stream.
+            Ok(query) if head => respond(
+                StatusCode::OK,
+                if query.follow { NDJSON } else { JSON },
+                Empty::new().boxed(),
+            ),
             Ok(query) if query.follow => follow(state, &query),
             Ok(query) => recent(state, &query),
             Err(message) => text(StatusCode::BAD_REQUEST, &format!("{message}\n")),
         },
-        "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/metrics" => metrics(state),
         _ => text(
             StatusCode::NOT_FOUND,
             "not found; try /logs, /logs?follow=true, /healthz or /metrics\n",
         ),
     }
 }
+
+const JSON: &str = "application/json";
+const NDJSON: &str = "application/x-ndjson";
 
 /// The parameters `/logs` takes.
 #[derive(Debug, Default, PartialEq)]
@@ -130,26 +404,130 @@ impl LogsQuery {
     }
 }
 
-/// The ring buffer's records as one JSON array.
-fn recent(state: &ServerState, query: &LogsQuery) -> Response<Body> {
-    let records = state.hub.recent(query.since, query.limit);
-    let mut body = Vec::with_capacity(2 + records.iter().map(|r| r.line.len() + 1).sum::<usize>());
-    body.push(b'[');
-    for (i, record) in records.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(record.line.strip_suffix(b"\n").unwrap_or(&record.line));
+/// Response bytes ready to send: small records copied together into
+/// chunks, large ones as they are.
+#[derive(Debug, Default)]
+struct Chunks {
+    ready: VecDeque<Bytes>,
+    current: BytesMut,
+}
+
+impl Chunks {
+    fn text(&mut self, text: &[u8]) {
+        self.current.extend_from_slice(text);
     }
-    body.extend_from_slice(b"]\n");
-    respond(
-        StatusCode::OK,
-        "application/json",
-        Full::new(Bytes::from(body)).boxed(),
-    )
+
+    fn record(&mut self, json: Bytes) {
+        if json.len() >= CHUNK_BYTES {
+            self.end_chunk();
+            self.ready.push_back(json);
+        } else {
+            self.current.extend_from_slice(&json);
+        }
+    }
+
+    fn end_chunk(&mut self) {
+        if !self.current.is_empty() {
+            self.ready.push_back(self.current.split().freeze());
+        }
+    }
+
+    fn next(&mut self) -> Option<Bytes> {
+        self.ready.pop_front()
+    }
+}
+
+/// The body of `GET /logs`: a JSON array of the selected records, taken
+/// from the ring a chunk at a time as hyper asks for more. A record that
+/// leaves the ring before its turn is left out.
+#[derive(Debug)]
+struct ArrayBody {
+    hub: Arc<Hub>,
+    next: u64,
+    end: u64,
+    since: Option<DateTime<Utc>>,
+    opened: bool,
+    listed_any: bool,
+    closed: bool,
+    chunks: Chunks,
+}
+
+impl ArrayBody {
+    fn new(hub: Arc<Hub>, selection: Selection, since: Option<DateTime<Utc>>) -> Self {
+        ArrayBody {
+            hub,
+            next: selection.start,
+            end: selection.end,
+            since,
+            opened: false,
+            listed_any: false,
+            closed: false,
+            chunks: Chunks::default(),
+        }
+    }
+
+    fn fill(&mut self) {
+        if !self.opened {
+            self.chunks.text(b"[");
+            self.opened = true;
+        }
+        if self.next <= self.end {
+            let since = self.since;
+            let taken = self.hub.take(self.next, self.end, CHUNK_BYTES, |r| {
+                since.is_none_or(|since| r.time >= since)
+            });
+            if taken.skipped > 0 {
+                self.hub.unsent.fetch_add(taken.skipped, Ordering::Relaxed);
+            }
+            // Never stall on a ring that cannot give more.
+            self.next = if taken.next > self.next {
+                taken.next
+            } else {
+                self.end + 1
+            };
+            for record in taken.records {
+                if self.listed_any {
+                    self.chunks.text(b",");
+                }
+                self.listed_any = true;
+                let line = &record.line;
+                self.chunks
+                    .record(line.slice(..line.len() - usize::from(line.ends_with(b"\n"))));
+            }
+        }
+        if self.next > self.end {
+            self.chunks.text(b"]\n");
+            self.closed = true;
+        }
+        self.chunks.end_chunk();
+    }
+}
+
+impl Iterator for ArrayBody {
+    type Item = Result<Frame<Bytes>, Infallible>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(chunk) = self.chunks.next() {
+                return Some(Ok(Frame::data(chunk)));
+            }
+            if self.closed {
+                return None;
+            }
+            self.fill();
+        }
+    }
+}
+
+/// The ring buffer's records as one JSON array, streamed.
+fn recent(state: &ServerState, query: &LogsQuery) -> Response<Body> {
+    let selection = state.hub.select(query.since, query.limit);
+    let body = ArrayBody::new(state.hub.clone(), selection, query.since);
+    respond(StatusCode::OK, JSON, StreamBody::new(stream::iter(body)).boxed())
 }
 
 /// Counts a follower while its stream lives.
+#[derive(Debug)]
 struct FollowerGuard(Arc<Hub>);
 
 impl Drop for FollowerGuard {
@@ -158,61 +536,91 @@ impl Drop for FollowerGuard {
     }
 }
 
+/// A follower's place in the ring.
+#[derive(Debug)]
+struct Follower {
+    guard: FollowerGuard,
+    /// The next record's number.
+    next: u64,
+    /// Records up to this one are the backlog `limit` and `since` chose;
+    /// `since` filters them, not the new ones.
+    backlog_end: u64,
+    since: Option<DateTime<Utc>>,
+    chunks: Chunks,
+}
+
+impl Follower {
+    /// The next bytes to send: records, or a notice that some were skipped;
+    /// waits for new records when there are none.
+    async fn next_chunk(&mut self) -> Bytes {
+        let hub = self.guard.0.clone();
+        loop {
+            if let Some(chunk) = self.chunks.next() {
+                return chunk;
+            }
+            // Enabled before looking, so that a record published after the
+            // look wakes us.
+            let published = hub.arm();
+            let (backlog_end, since) = (self.backlog_end, self.since);
+            let taken = hub.take(self.next, u64::MAX, CHUNK_BYTES, |r| {
+                r.seq > backlog_end || since.is_none_or(|since| r.time >= since)
+            });
+            self.next = taken.next;
+            if taken.skipped > 0 {
+                hub.skipped.fetch_add(taken.skipped, Ordering::Relaxed);
+                self.chunks.text(
+                    format!(
+                        "{{\"notice\":\"this client read too slowly; {} records skipped\"}}\n",
+                        taken.skipped
+                    )
+                    .as_bytes(),
+                );
+            }
+            for record in taken.records {
+                self.chunks.record(record.line.clone());
+            }
+            self.chunks.end_chunk();
+            if self.chunks.ready.is_empty() {
+                published.await;
+            }
+        }
+    }
+}
+
 /// New records as NDJSON, preceded by the buffered ones that `limit` or
 /// `since` ask for; each record once.
 fn follow(state: &ServerState, query: &LogsQuery) -> Response<Body> {
     let hub = state.hub.clone();
-    // Subscribe before looking at the ring, then skip what the ring gave:
-    // a record published in between is sent once, not lost or repeated.
-    let receiver = hub.subscribe();
-    let backlog = if query.limit.is_some() || query.since.is_some() {
-        hub.recent(query.since, query.limit)
-    } else {
-        Vec::new()
-    };
-    let last_sent = backlog.last().map_or(0, |r| r.seq);
+    // Counted first: from now on the ring keeps a follower's backlog.
     hub.followers.fetch_add(1, Ordering::Relaxed);
     let guard = FollowerGuard(hub.clone());
-    let start = (backlog.into_iter(), receiver, last_sent, guard);
-    let lines = stream::unfold(
-        start,
-        |(mut backlog, mut receiver, last_sent, guard)| async move {
-            if let Some(record) = backlog.next() {
-                return Some((frame(&record), (backlog, receiver, last_sent, guard)));
-            }
-            loop {
-                match receiver.recv().await {
-                    Ok(record) if record.seq <= last_sent => continue,
-                    Ok(record) => return Some((frame(&record), (backlog, receiver, last_sent, guard))),
-                    Err(RecvError::Lagged(skipped)) => {
-                        guard.0.skipped.fetch_add(skipped, Ordering::Relaxed);
-                        let notice = format!(
-                            "{{\"notice\":\"this client read too slowly; {skipped} records skipped\"}}\n"
-                        );
-                        return Some((
-                            Ok(Frame::data(Bytes::from(notice))),
-                            (backlog, receiver, last_sent, guard),
-                        ));
-                    }
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        },
-    );
-    respond(
-        StatusCode::OK,
-        "application/x-ndjson",
-        StreamBody::new(lines).boxed(),
-    )
-}
-
-fn frame(record: &Stored) -> Result<Frame<Bytes>, Infallible> {
-    Ok(Frame::data(record.line.clone()))
+    let selection = if query.limit.is_some() || query.since.is_some() {
+        hub.select(query.since, query.limit)
+    } else {
+        let newest = hub.newest();
+        Selection {
+            start: newest + 1,
+            end: newest,
+        }
+    };
+    let follower = Follower {
+        guard,
+        next: selection.start,
+        backlog_end: selection.end,
+        since: query.since,
+        chunks: Chunks::default(),
+    };
+    let lines = stream::unfold(follower, |mut follower| async move {
+        let chunk = follower.next_chunk().await;
+        Some((Ok(Frame::data(chunk)), follower))
+    });
+    respond(StatusCode::OK, NDJSON, StreamBody::new(lines).boxed())
 }
 
 fn metrics(state: &ServerState) -> Response<Body> {
     let m = &state.metrics;
     let hub = &state.hub;
+    let connections = &state.connections;
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
@@ -244,8 +652,20 @@ fn metrics(state: &ServerState) -> Response<Body> {
     metric(
         "adapter_fmt_buffer_capacity",
         "gauge",
-        "Capacity of the ring buffer.",
+        "Capacity of the ring buffer in records (--buffer).",
         hub.capacity() as u64,
+    );
+    metric(
+        "adapter_fmt_buffer_bytes",
+        "gauge",
+        "Bytes of records (their JSON) in the ring buffer.",
+        hub.bytes() as u64,
+    );
+    metric(
+        "adapter_fmt_buffer_capacity_bytes",
+        "gauge",
+        "Capacity of the ring buffer in bytes (--buffer-bytes).",
+        hub.max_bytes() as u64,
     );
     metric(
         "adapter_fmt_followers",
@@ -258,6 +678,30 @@ fn metrics(state: &ServerState) -> Response<Body> {
         "counter",
         "Records skipped for followers that read too slowly.",
         hub.skipped.load(Ordering::Relaxed),
+    );
+    metric(
+        "adapter_fmt_logs_unsent_records_total",
+        "counter",
+        "Records left out of GET /logs responses: they left the buffer before their slow client read them.",
+        hub.unsent.load(Ordering::Relaxed),
+    );
+    metric(
+        "adapter_fmt_http_connections",
+        "gauge",
+        "HTTP connections served within --max-connections, open now.",
+        connections.open.load(Ordering::Relaxed) as u64,
+    );
+    metric(
+        "adapter_fmt_http_connections_max",
+        "gauge",
+        "--max-connections, as fitted to the open-file limit.",
+        connections.max.load(Ordering::Relaxed) as u64,
+    );
+    metric(
+        "adapter_fmt_http_over_limit_connections_total",
+        "counter",
+        "HTTP connections accepted over --max-connections (answered /healthz and /metrics only).",
+        connections.over_limit_total.load(Ordering::Relaxed),
     );
     let name = "adapter_fmt_records_by_format_total";
     let _ = writeln!(
@@ -296,6 +740,79 @@ fn respond(status: StatusCode, content_type: &'static str, body: Body) -> Respon
     response
 }
 
+/// A connection whose writes fail once they have made no progress for
+/// `timeout`: a client that reads nothing is let go. Reads pass through.
+struct Stalls<T> {
+    io: T,
+    timeout: Duration,
+    /// Running while writes wait for the client.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> Stalls<T> {
+    fn new(io: T, timeout: Duration) -> Self {
+        Stalls {
+            io,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    fn watch(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client read nothing for --write-timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Stalls<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Stalls<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +831,101 @@ mod tests {
         assert!(LogsQuery::parse(Some("colour=red"))
             .unwrap_err()
             .contains("unknown parameter"));
+    }
+
+    fn limits(max_connections: usize) -> Limits {
+        Limits {
+            max_connections,
+            header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn connections_fit_the_open_file_limit() {
+        let fit = |max, open_files| {
+            let f = limits(max).fit(open_files);
+            (f.max_connections, f.over_limit_slots)
+        };
+        assert_eq!(fit(512, None), (512, OVER_LIMIT_SLOTS));
+        assert_eq!(fit(512, Some(1_048_576)), (512, OVER_LIMIT_SLOTS));
+        // ulimit -n 1024: 960 descriptors for connections, 64 over the limit.
+        assert_eq!(fit(2000, Some(1024)), (896, 64));
+        assert_eq!(fit(512, Some(1024)), (512, 64));
+        assert_eq!(fit(512, Some(256)), (168, 24));
+        // Never nothing.
+        assert_eq!(fit(512, Some(10)), (1, 1));
+    }
+
+    fn array(hub: &Arc<Hub>, since: Option<DateTime<Utc>>, limit: Option<usize>) -> String {
+        let body = ArrayBody::new(hub.clone(), hub.select(since, limit), since);
+        let bytes: Vec<u8> = body
+            .flat_map(|frame| frame.unwrap().into_data().unwrap().to_vec())
+            .collect();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn the_array_is_streamed_from_the_ring() {
+        let hub = Arc::new(Hub::new(100, usize::MAX));
+        assert_eq!(array(&hub, None, None), "[]\n");
+        let t = DateTime::from_timestamp(1_764_180_000, 0).unwrap();
+        for i in 0..50 {
+            hub.publish(
+                t,
+                format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(1000)).as_bytes(),
+            );
+        }
+        // A large record goes as it is.
+        hub.publish(
+            t,
+            format!("{{\"n\":50,\"pad\":\"{}\"}}\n", "y".repeat(40_000)).as_bytes(),
+        );
+        let text = array(&hub, None, None);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let numbers: Vec<u64> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["n"].as_u64().unwrap())
+            .collect();
+        assert_eq!(numbers, (0..=50).collect::<Vec<_>>());
+        assert!(text.ends_with("}]\n"));
+        assert_eq!(array(&hub, None, Some(0)), "[]\n");
+    }
+
+    #[test]
+    fn records_evicted_before_their_turn_are_left_out() {
+        let hub = Arc::new(Hub::new(10, usize::MAX));
+        let t = DateTime::from_timestamp(1_764_180_000, 0).unwrap();
+        let line = |i: usize| format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(6000));
+        for i in 1..=10 {
+            hub.publish(t, line(i).as_bytes());
+        }
+        let mut body = ArrayBody::new(hub.clone(), hub.select(None, None), None);
+        // The first chunk: `[` and records 1 to 3 (16 KiB).
+        let first = body.next().unwrap().unwrap().into_data().unwrap();
+        // Eight more arrive: records 1 to 8 leave the ring.
+        for i in 11..=18 {
+            hub.publish(t, line(i).as_bytes());
+        }
+        let rest: Vec<u8> = body
+            .flat_map(|frame| frame.unwrap().into_data().unwrap().to_vec())
+            .collect();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&first),
+            String::from_utf8_lossy(&rest)
+        );
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let numbers: Vec<u64> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["n"].as_u64().unwrap())
+            .collect();
+        // The array ends with the newest record when the request came.
+        assert_eq!(numbers, [1, 2, 3, 9, 10]);
+        assert_eq!(hub.unsent.load(Ordering::Relaxed), 5);
     }
 }
