@@ -20,6 +20,10 @@ pub struct Block<'a> {
     pub bytes: &'a [u8],
     /// Whether `bytes` ends in `\n`.
     pub terminated: bool,
+    /// The last bytes of the input, which never got their newline (at
+    /// shutdown, or when a rotated file is done): written as they are, as
+    /// tail writes them, not with a newline made up for them.
+    pub unfinished: bool,
 }
 
 impl<'a> Block<'a> {
@@ -162,6 +166,7 @@ impl LineSplitter {
                 offset,
                 bytes: &pending,
                 terminated: false,
+                unfinished: true,
             })?;
         }
         self.pending = pending;
@@ -190,6 +195,7 @@ impl LineSplitter {
                 offset,
                 bytes: lines,
                 terminated: true,
+                unfinished: false,
             });
         }
         let mut start = 0;
@@ -218,6 +224,7 @@ impl LineSplitter {
                 offset: rest_offset,
                 bytes: &rest[..max],
                 terminated: false,
+                unfinished: false,
             })?;
             rest = &rest[max..];
             rest_offset += max as u64;
@@ -226,6 +233,7 @@ impl LineSplitter {
             offset: rest_offset,
             bytes: rest,
             terminated: true,
+            unfinished: false,
         })
     }
 
@@ -245,6 +253,7 @@ impl LineSplitter {
                     offset,
                     bytes: &self.pending[cut..cut + max],
                     terminated: false,
+                    unfinished: false,
                 })?;
             }
             cut += max;
@@ -339,6 +348,7 @@ mod tests {
             offset: 5,
             bytes: b"a\n\nbc\n",
             terminated: true,
+            unfinished: false,
         };
         let lines: Vec<_> = block.lines().collect();
         assert_eq!(lines, vec![(5, &b"a"[..]), (7, &b""[..]), (8, &b"bc"[..])]);
@@ -346,6 +356,7 @@ mod tests {
             offset: 0,
             bytes: b"xy",
             terminated: false,
+            unfinished: false,
         };
         assert_eq!(piece.lines().collect::<Vec<_>>(), vec![(0, &b"xy"[..])]);
     }

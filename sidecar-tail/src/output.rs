@@ -102,7 +102,9 @@ impl<O: Write, E: Write> LineSink for OutputSink<O, E> {
         match self.format {
             OutputFormat::Raw => {
                 out.write_all(block.bytes)?;
-                if !block.terminated {
+                // Pieces of a long line are separated; an unfinished last
+                // line is written as it is.
+                if !block.terminated && !block.unfinished {
                     out.write_all(b"\n")?;
                 }
                 return Ok(());
@@ -162,6 +164,7 @@ mod tests {
         offset: 10,
         bytes: b"a \"q\"\nb\n",
         terminated: true,
+        unfinished: false,
     };
 
     #[test]
@@ -172,6 +175,7 @@ mod tests {
             offset: 0,
             bytes: b"xy",
             terminated: false,
+            unfinished: false,
         };
         assert_eq!(render(OutputFormat::Raw, Routing::default(), piece).0, "xy\n");
     }

@@ -103,3 +103,16 @@ fn help_lists_the_tail_compatibility_group() {
         assert!(group.contains(flag), "{flag} not in the group:\n{group}");
     }
 }
+
+/// A last line that never got its newline comes out as tail writes it: as
+/// it is, with no newline made up for it.
+#[test]
+fn a_torn_last_line_comes_out_as_gnu_tail_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "whole\ntorn").unwrap();
+    let theirs = output_of("tail", &["-n+1", "-f"], &[&log], "");
+    let ours = output_of(binary(), &["-n+1", "-f"], &[&log], "");
+    assert_eq!(ours, theirs);
+    assert_eq!(ours, b"whole\ntorn");
+}
