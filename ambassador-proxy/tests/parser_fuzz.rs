@@ -30,31 +30,28 @@ use proptest::test_runner::{RngAlgorithm, TestRng};
 /// a protocol error.
 type Parsed = (Vec<Vec<Vec<u8>>>, bool);
 
-/// Reads every request in `stream`, fed in pieces of the given sizes
-/// (cycled), as TCP may deliver them.
-fn parse_in_pieces(stream: &[u8], pieces: &[usize], limits: Limits) -> Parsed {
-    let mut reader = RequestReader::new(limits);
+/// Feeds `stream` into a buffer in pieces of the given sizes (cycled), as
+/// TCP may deliver it, calling `take` after each piece to read everything
+/// complete; returns what was read, and whether it ended in an error.
+fn in_pieces<T>(
+    stream: &[u8],
+    pieces: &[usize],
+    mut take: impl FnMut(&mut BytesMut) -> Result<Option<T>, ()>,
+) -> (Vec<T>, bool) {
     let mut buf = BytesMut::new();
-    let mut requests = Vec::new();
+    let mut read = Vec::new();
     let mut at = 0;
     let mut piece = 0;
     loop {
         loop {
-            let before = buf.len();
-            match reader.next(&mut buf) {
-                Ok(Some(request)) => {
-                    assert!(buf.len() < before, "a request was read without consuming bytes");
-                    if let Some(first) = request.args.first() {
-                        let _ = lookup(first);
-                    }
-                    requests.push(request.args.iter().map(|a| a.to_vec()).collect());
-                }
+            match take(&mut buf) {
+                Ok(Some(item)) => read.push(item),
                 Ok(None) => break,
-                Err(_) => return (requests, true),
+                Err(()) => return (read, true),
             }
         }
         if at == stream.len() {
-            return (requests, false);
+            return (read, false);
         }
         let size = pieces
             .get(piece % pieces.len().max(1))
@@ -66,6 +63,22 @@ fn parse_in_pieces(stream: &[u8], pieces: &[usize], limits: Limits) -> Parsed {
         buf.extend_from_slice(&stream[at..end]);
         at = end;
     }
+}
+
+/// Reads every request in `stream`, fed in pieces.
+fn parse_in_pieces(stream: &[u8], pieces: &[usize], limits: Limits) -> Parsed {
+    let mut reader = RequestReader::new(limits);
+    in_pieces(stream, pieces, |buf| {
+        let before = buf.len();
+        let Some(request) = reader.next(buf).map_err(|_| ())? else {
+            return Ok(None);
+        };
+        assert!(buf.len() < before, "a request was read without consuming bytes");
+        if let Some(first) = request.args.first() {
+            let _ = lookup(first);
+        }
+        Ok(Some(request.args.iter().map(|a| a.to_vec()).collect()))
+    })
 }
 
 fn parse_all(stream: &[u8]) -> Parsed {
@@ -76,35 +89,14 @@ fn parse_all(stream: &[u8]) -> Parsed {
 /// whether it ended in a protocol error.
 fn scan_replies_in_pieces(stream: &[u8], pieces: &[usize]) -> (Vec<usize>, bool) {
     let mut reader = ReplyReader::default();
-    let mut buf = BytesMut::new();
-    let mut replies = Vec::new();
-    let mut at = 0;
-    let mut piece = 0;
-    loop {
-        loop {
-            match reader.next(&mut buf) {
-                Ok(Some(reply)) => {
-                    assert!(!reply.raw.is_empty());
-                    let _ = (reply.elements(), reply.integer(), reply.is_error());
-                    replies.push(reply.raw.len());
-                }
-                Ok(None) => break,
-                Err(_) => return (replies, true),
-            }
-        }
-        if at == stream.len() {
-            return (replies, false);
-        }
-        let size = pieces
-            .get(piece % pieces.len().max(1))
-            .copied()
-            .unwrap_or(usize::MAX)
-            .max(1);
-        piece += 1;
-        let end = stream.len().min(at.saturating_add(size));
-        buf.extend_from_slice(&stream[at..end]);
-        at = end;
-    }
+    in_pieces(stream, pieces, |buf| {
+        let Some(reply) = reader.next(buf).map_err(|_| ())? else {
+            return Ok(None);
+        };
+        assert!(!reply.raw.is_empty());
+        let _ = (reply.elements(), reply.integer(), reply.is_error());
+        Ok(Some(reply.raw.len()))
+    })
 }
 
 fn requests() -> impl Strategy<Value = Vec<Vec<Vec<u8>>>> {
