@@ -143,6 +143,8 @@ fn syslog_priority(line: &[u8]) -> Option<Severity<'static>> {
 
 /// `level=info`, `severity=WARN`, `lvl=err` anywhere in the line.
 fn keyed(line: &[u8]) -> Option<Severity<'_>> {
+    // Most lines have no `=`: one pass instead of one per key.
+    memchr::memchr(b'=', line)?;
     for key in [&b"level="[..], b"severity=", b"lvl=", b"loglevel="] {
         let mut from = 0;
         while let Some(at) = find(&line[from..], key).map(|i| i + from) {

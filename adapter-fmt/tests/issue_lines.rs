@@ -2,7 +2,9 @@
 //! public pattern collections), with the instants their sources give:
 //! found anywhere in the line, the complete stamp chosen over the partial
 //! one, and what only looks like a date (an IPv4 address, a version)
-//! never read as one. The whole corpora are measured by
+//! never read as one. Each expected instant is the source's own (Unix
+//! seconds, or the stated zone), converted with Python's datetime and
+//! zoneinfo, not by adapter-fmt. The whole corpora are measured by
 //! `cargo run --release -p adapter-fmt --example realworld`.
 
 use adapter_fmt::detect::{detect, Assumptions, Context, DetectConfig};

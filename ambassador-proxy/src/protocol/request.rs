@@ -220,64 +220,23 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         };
         let mut word = Vec::new();
         match first {
-            b'"' => {
+            b'"' | b'\'' => {
                 at += 1;
                 loop {
-                    match *line.get(at)? {
-                        b'\\'
-                            if line.get(at + 1) == Some(&b'x')
-                                && line.get(at + 2).is_some_and(u8::is_ascii_hexdigit)
-                                && line.get(at + 3).is_some_and(u8::is_ascii_hexdigit) =>
-                        {
-                            let hex = std::str::from_utf8(&line[at + 2..at + 4]).ok()?;
-                            word.push(u8::from_str_radix(hex, 16).ok()?);
-                            at += 4;
+                    let byte = *line.get(at)?;
+                    if byte == first {
+                        at += 1;
+                        if line.get(at).is_some_and(|&b| !is_space(b)) {
+                            return None;
                         }
-                        b'\\' if at + 1 < line.len() => {
-                            word.push(match line[at + 1] {
-                                b'n' => b'\n',
-                                b'r' => b'\r',
-                                b't' => b'\t',
-                                b'b' => 0x08,
-                                b'a' => 0x07,
-                                other => other,
-                            });
-                            at += 2;
-                        }
-                        b'"' => {
-                            at += 1;
-                            if line.get(at).is_some_and(|&b| !is_space(b)) {
-                                return None;
-                            }
-                            break;
-                        }
-                        other => {
-                            word.push(other);
-                            at += 1;
-                        }
+                        break;
                     }
-                }
-            }
-            b'\'' => {
-                at += 1;
-                loop {
-                    match *line.get(at)? {
-                        b'\\' if line.get(at + 1) == Some(&b'\'') => {
-                            word.push(b'\'');
-                            at += 2;
-                        }
-                        b'\'' => {
-                            at += 1;
-                            if line.get(at).is_some_and(|&b| !is_space(b)) {
-                                return None;
-                            }
-                            break;
-                        }
-                        other => {
-                            word.push(other);
-                            at += 1;
-                        }
-                    }
+                    let (decoded, used) = match byte {
+                        b'\\' => unescape(&line[at..], first),
+                        other => (other, 1),
+                    };
+                    word.push(decoded);
+                    at += used;
                 }
             }
             _ => {
@@ -288,6 +247,34 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
             }
         }
         words.push(word);
+    }
+}
+
+/// The byte an escape at the start of `rest` (a backslash) stands for in a
+/// word quoted with `quote`, and how many bytes it took: in `"..."` the
+/// escapes `\n \r \t \b \a \xHH` and any other byte as itself; in `'...'`
+/// only `\'`. A backslash that escapes nothing is itself.
+fn unescape(rest: &[u8], quote: u8) -> (u8, usize) {
+    let hex = |at: usize| rest.get(at).and_then(|&b| (b as char).to_digit(16));
+    if quote == b'"' && rest.get(1) == Some(&b'x') {
+        if let (Some(high), Some(low)) = (hex(2), hex(3)) {
+            return ((high * 16 + low) as u8, 4);
+        }
+    }
+    match (quote, rest.get(1)) {
+        (b'"', Some(&next)) => (
+            match next {
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'b' => 0x08,
+                b'a' => 0x07,
+                other => other,
+            },
+            2,
+        ),
+        (b'\'', Some(b'\'')) => (b'\'', 2),
+        _ => (b'\\', 1),
     }
 }
 
