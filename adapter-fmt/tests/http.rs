@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{curl, get, path_arg, serving, start_listening, LogWriter, Process, DEADLINE};
+use common::{curl, get, path_arg, proc_status_kib, serving, start_listening, LogWriter, Process, DEADLINE};
 
 fn numbered_input(n: usize) -> String {
     (1..=n)
@@ -297,16 +297,6 @@ fn wait_for_metric(base: &str, name: &str, done: impl Fn(u64) -> bool) -> u64 {
     }
 }
 
-/// A field of `/proc/PID/status`, in KiB (`VmRSS`, `VmHWM`).
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no {field} for {pid}"))
-}
-
 /// The server's side of its IPv4 connections, by the client's port: the TCP
 /// state (1 is established) and the bytes waiting in its send queue.
 fn server_sockets(server_port: u16) -> HashMap<u16, (u8, u64)> {
@@ -385,7 +375,7 @@ fn two_hundred_clients_that_never_read_stay_within_the_pod_limit() {
         buffer_bytes > 7 << 20 && buffer_bytes <= 8 << 20,
         "{buffer_bytes}"
     );
-    let before = status_kib(process.pid(), "VmRSS");
+    let before = proc_status_kib(process.pid(), "VmRSS");
 
     let clients: Vec<TcpStream> = (0..200)
         .map(|_| stalled_client(&base, "GET /logs HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -402,8 +392,8 @@ fn two_hundred_clients_that_never_read_stay_within_the_pod_limit() {
     assert!(listed.last().unwrap().starts_with("10000 "));
     assert_eq!(get(&format!("{base}/healthz")), (200, "ok\n".to_owned()));
 
-    let peak = status_kib(process.pid(), "VmHWM");
-    let now = status_kib(process.pid(), "VmRSS");
+    let peak = proc_status_kib(process.pid(), "VmHWM");
+    let now = proc_status_kib(process.pid(), "VmRSS");
     eprintln!(
         "200 stalled GET /logs over {buffered} records of 1 KiB ({buffer_bytes} bytes): \
          RSS {before} KiB before, {now} KiB stalled, peak (VmHWM) {peak} KiB"

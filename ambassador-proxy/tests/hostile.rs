@@ -70,13 +70,7 @@ impl Canary {
 
 /// The proxy's peak resident memory so far, in MiB.
 fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|kb| kb.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-        .expect("VmHWM in /proc/PID/status")
-        / 1024
+    proc_status_kib(pid, "VmHWM") / 1024
 }
 
 /// Sends `bytes` on a new connection and reads until the proxy closes it;
@@ -392,12 +386,3 @@ fn replies_nobody_asked_for_never_reach_the_wrong_request() {
         );
     }
 }
-
-trait Tap: Sized {
-    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
-        f(&mut self);
-        self
-    }
-}
-
-impl Tap for Raw {}

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use ambassador_proxy::config::from_yaml;
 use ambassador_proxy::pool::Placement;
-use common::{connection, run, Proxy, Raw, RedisServer};
+use common::{connection, run, Proxy, Raw, RedisServer, Tap};
 use redis::Commands;
 
 fn three_backends() -> Vec<RedisServer> {
@@ -230,15 +230,6 @@ fn inline_commands_are_quoted_as_redis_quotes_them() {
         .text();
     assert_eq!(answers(proxy.port), from_redis);
 }
-
-trait Tap: Sized {
-    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
-        f(&mut self);
-        self
-    }
-}
-
-impl Tap for common::Raw {}
 
 #[test]
 fn keys_that_must_be_together_are_checked() {

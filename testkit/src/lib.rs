@@ -319,6 +319,16 @@ pub fn run_with_stdin(mut command: Command, input: &[u8]) -> Finished {
     }
 }
 
+/// A field of `/proc/PID/status`, in KiB (`VmRSS`, `VmHWM`).
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/status: {e}"))
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} for {pid}"))
+}
+
 /// A `redis-server` of our own on a free loopback port, without
 /// persistence; stopped when dropped.
 pub struct RedisServer {

@@ -218,6 +218,17 @@ pub fn connection(port: u16) -> redis::Connection {
         .unwrap_or_else(|e| panic!("connect to port {port}: {e}"))
 }
 
+/// `raw.tap(|r| r.command(...)).text()`: a step on a value, in a chain.
+pub trait Tap: Sized {
+    /// Runs `f` on the value and hands it back.
+    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
+}
+
+impl Tap for Raw {}
+
 /// A RESP connection that shows replies as the proxy sent them.
 pub struct Raw {
     stream: TcpStream,
