@@ -131,7 +131,11 @@ fn server_requests_are_the_clients_as_nutcracker_counts_them() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(ours, theirs);
-    assert_eq!(ours.iter().map(|c| c.1).sum::<u64>(), 20 + ours.len() as u64);
+    // 20 SETs and GETs, and the MGET's one part per server it touched
+    // (which servers depends on the ports, so one or both); the health
+    // checks' PINGs (ten a server by now) are not among them.
+    let requests: u64 = ours.iter().map(|c| c.1).sum();
+    assert!((21..=20 + ours.len() as u64).contains(&requests), "{ours:?}");
 }
 
 /// Errors in nutcracker's words, which clients match: a server refusing
