@@ -5,11 +5,13 @@
 //! first); every stamp found is a candidate and the most complete one wins
 //! ([`detect`]). At each place the first byte picks the families worth
 //! trying, so a place costs a few byte comparisons and no allocation; the
-//! place a source used last is tried first. Each family reads into [`Parts`]; [`resolve`] turns parts into
+//! place a source used last is tried first. Shapes with one layout are
+//! rows of a table (`table`, strftime's letters); the families with a
+//! reading to decide (ISO 8601, day-or-month order, syslog, Unix time) are
+//! code. Each reads into [`Parts`]; [`resolve`] turns parts into
 //! an instant, filling in what the line left out (year, zone, date order)
 //! and saying so in [`Assumptions`].
 
-mod clf;
 mod ctime;
 pub mod cursor;
 mod epoch;
@@ -19,6 +21,7 @@ mod klog;
 mod numeric;
 mod rfc2822;
 mod syslog;
+mod table;
 mod user;
 
 pub use user::UserFormat;
@@ -556,10 +559,8 @@ fn read_at(line: &[u8], pos: usize, ctx: &mut Context<'_>) -> Option<Read> {
     if first.is_ascii_digit() {
         iso::parse(line, pos)
             .or_else(|| numeric::parse_year_first(line, pos))
-            .or_else(|| clf::parse(line, pos))
+            .or_else(|| table::parse(line, pos))
             .or_else(|| numeric::parse_day_or_month_first(line, pos, ctx))
-            .or_else(|| numeric::parse_month_day(line, pos))
-            .or_else(|| numeric::parse_yymmdd(line, pos))
             .or_else(|| rfc2822::parse_without_weekday(line, pos))
             .or_else(|| epoch::parse(line, pos))
     } else if first == b'<' {
@@ -569,6 +570,7 @@ fn read_at(line: &[u8], pos: usize, ctx: &mut Context<'_>) -> Option<Read> {
             .or_else(|| ctime::parse(line, pos))
             .or_else(|| rfc2822::parse(line, pos))
             .or_else(|| syslog::parse(line, pos))
+            .or_else(|| table::parse(line, pos))
     } else {
         None
     }
