@@ -403,27 +403,37 @@ fn is_candidate_place(line: &[u8], i: usize) -> bool {
     let (Some(&before), Some(&at)) = (i.checked_sub(1).and_then(|b| line.get(b)), line.get(i)) else {
         return false;
     };
-    // A stamp starts with a digit, `<`, or the first letter of a month or
-    // weekday name (klog's letters count only at the start of a line).
-    let can_start = at.is_ascii_digit()
-        || at == b'<'
-        || matches!(
-            at.to_ascii_lowercase(),
-            b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w'
-        );
-    can_start
-        && (is_separator(before)
+    BYTE_CLASS[at as usize] & CAN_START != 0
+        && (BYTE_CLASS[before as usize] & SEPARATOR != 0
             // `Service:2021-05-19`, `Thread-1::INFO::2011-12-07`: after a
             // colon that ends a word, not inside a clock.
             || (before == b':' && i >= 2 && !line[i - 2].is_ascii_digit()))
 }
 
-fn is_separator(byte: u8) -> bool {
-    matches!(
-        byte,
-        b' ' | b'\t' | b'[' | b'(' | b'"' | b'\'' | b'=' | b'|' | b',' | b';' | b'#' | b'+' | b'<' | b'>'
-    )
-}
+/// A byte a stamp can start with: a digit, `<`, or the first letter of a
+/// month or weekday name (klog's letters count only at the start of a line).
+const CAN_START: u8 = 1;
+/// A byte after which a stamp can start.
+const SEPARATOR: u8 = 2;
+
+/// `CAN_START` and `SEPARATOR` of every byte, looked up once per byte of a
+/// line.
+const BYTE_CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let starts = b"0123456789<adfjmnostwADFJMNOSTW";
+    let mut i = 0;
+    while i < starts.len() {
+        class[starts[i] as usize] |= CAN_START;
+        i += 1;
+    }
+    let separators = b" \t[(\"'=|,;#+<>";
+    let mut i = 0;
+    while i < separators.len() {
+        class[separators[i] as usize] |= SEPARATOR;
+        i += 1;
+    }
+    class
+};
 
 /// Reads the stamp at `pos`, if any, in the light of the source's
 /// evidence (which only the chosen stamp adds to); rejects shapes that are

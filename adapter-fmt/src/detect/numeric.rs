@@ -116,11 +116,15 @@ fn year_first_by_time(first: u32, second: u32, third: u32, ctx: &Context<'_>) ->
 /// token boundary either way.
 fn optional_time(c: &mut Cursor<'_>, parts: &mut Parts) -> Option<()> {
     let save = *c;
-    // A space (or several, or a tab: sssd, CloudFront), `T`, `:` or `-`
-    // (`24/03/2015-18:35:12`).
+    // A space (or several, or a tab: sssd, CloudFront), ` - `, `T`, `:`
+    // or `-` (`24/03/2015-18:35:12`).
     let separated = match c.eat_any(b" \tT:-") {
         Some(b' ' | b'\t') => {
             while c.eat_any(b" \t").is_some() {}
+            // Half-Life's `L 01/01/2014 - 01:25:17:`.
+            if c.peek() == Some(b'-') && c.peek_at(1) == Some(b' ') {
+                c.advance(2);
+            }
             true
         }
         Some(_) => true,

@@ -5,6 +5,7 @@
 
 use super::cursor::Cursor;
 use super::{iso, time_of_day, Format, Parts, Read};
+use crate::zone::{self, ZoneSpec};
 
 /// `Mon D hh:mm:ss`, `Mon D YYYY hh:mm:ss`, `Mon D, YYYY h:mm[:ss][ AM|PM]`.
 pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
@@ -39,7 +40,32 @@ pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {
         }
         None => return None,
     };
-    c.at_boundary().then_some((parts, format, pos..c.pos()))
+    if !c.at_boundary() {
+        return None;
+    }
+    let mut start = pos;
+    if parts.zone.is_none() {
+        if let Some((zone, zone_start)) = zone_before(line, pos) {
+            parts.zone = Some(zone);
+            start = zone_start;
+        }
+    }
+    Some((parts, format, start..c.pos()))
+}
+
+/// A zone abbreviation written before the month, as monit does
+/// (`[PDT Apr 16 20:59:33]`): the zone and where it starts.
+fn zone_before(line: &[u8], pos: usize) -> Option<(ZoneSpec, usize)> {
+    let head = line[..pos].strip_suffix(b" ")?;
+    let start = head
+        .iter()
+        .rposition(|b| !b.is_ascii_uppercase())
+        .map_or(0, |i| i + 1);
+    if start > 0 && line[start - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let zone = zone::abbreviation(&mut Cursor::new(line, start))?;
+    Some((zone, start))
 }
 
 /// `<PRI>1 ` followed by RFC 3339 (RFC 5424), or `<PRI>` followed by RFC 3164.
