@@ -17,7 +17,7 @@ use crate::tailer::{TailConfig, WatchMode};
 pub struct Cli {
     /// Files or globs to follow. Quote globs ('/var/log/nginx/*.log') so that
     /// sidecar-tail, not the shell, expands them: then files that appear later
-    /// are followed too.
+    /// are followed too. `-` alone reads stdin to its end.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
 
@@ -115,6 +115,15 @@ pub struct Cli {
     /// or --poll without an interval), in seconds as tail takes it.
     #[arg(short = 's', long = "sleep-interval", value_name = "SECONDS", value_parser = parse_seconds, help_heading = TAIL)]
     pub sleep_interval: Option<Duration>,
+
+    /// Start by bytes instead of lines: +N starts at byte N, N prints the
+    /// last N bytes first (wins over -n).
+    #[arg(short = 'c', long = "bytes", value_name = "[+]N", value_parser = parse_start_bytes, allow_hyphen_values = true, help_heading = TAIL)]
+    pub bytes: Option<StartAt>,
+
+    /// Lines end with NUL instead of newline.
+    #[arg(short = 'z', long = "zero-terminated", help_heading = TAIL)]
+    pub zero_terminated: bool,
 
     /// Exit after process PID has died and the files are read to their end.
     #[arg(long, value_name = "PID", help_heading = TAIL)]
@@ -216,11 +225,12 @@ impl Cli {
     pub fn tail_config(&self) -> TailConfig {
         TailConfig {
             paths: self.paths.clone(),
-            start: self.lines,
+            start: self.bytes.unwrap_or(self.lines),
             follow: !self.no_follow,
             watch: self.poll.map_or(WatchMode::Events, WatchMode::Poll),
             glob_interval: self.glob_interval,
             max_line_bytes: self.max_line_bytes,
+            delimiter: if self.zero_terminated { 0 } else { b'\n' },
             checkpoint: self.checkpoint.clone(),
             checkpoint_interval: self.checkpoint_interval,
             drain_timeout: self.drain_timeout,
@@ -272,7 +282,21 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_start(text: &str) -> Result<StartAt, String> {
-    // tail takes `-n -N` as `-n N`: the last N lines.
+    Ok(match parse_count(text)? {
+        (true, n) => StartAt::Line(n.max(1)),
+        (false, n) => StartAt::LastLines(n),
+    })
+}
+
+fn parse_start_bytes(text: &str) -> Result<StartAt, String> {
+    Ok(match parse_count(text)? {
+        (true, n) => StartAt::Byte(n.max(1)),
+        (false, n) => StartAt::LastBytes(n),
+    })
+}
+
+/// `+N` (from the start) or `N` (from the end); tail takes `-N` as `N`.
+fn parse_count(text: &str) -> Result<(bool, u64), String> {
     let text = text.strip_prefix('-').unwrap_or(text);
     let (from_start, digits) = match text.strip_prefix('+') {
         Some(rest) => (true, rest),
@@ -281,11 +305,7 @@ fn parse_start(text: &str) -> Result<StartAt, String> {
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("expected N or +N with N a whole number, got {text:?}"))?;
-    Ok(if from_start {
-        StartAt::Line(n.max(1))
-    } else {
-        StartAt::LastLines(n)
-    })
+    Ok((from_start, n))
 }
 
 fn parse_glob(text: &str) -> Result<glob::Pattern, String> {

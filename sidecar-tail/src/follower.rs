@@ -25,6 +25,10 @@ pub enum StartAt {
     Line(u64),
     /// So that the last N lines come first (`tail -n N`).
     LastLines(u64),
+    /// At byte N, counting from 1 (`tail -c +N`).
+    Byte(u64),
+    /// So that the last N bytes come first (`tail -c N`).
+    LastBytes(u64),
     /// Where a checkpoint says delivery stopped, if the file still starts
     /// with the bytes the checkpoint saw; from the start if it does not (the
     /// inode was reused by a new file).
@@ -34,6 +38,15 @@ pub enum StartAt {
         /// The file's fingerprint when that offset was recorded.
         fingerprint: Fingerprint,
     },
+}
+
+/// How a file's bytes are cut into lines.
+#[derive(Debug, Clone, Copy)]
+pub struct LineEnds {
+    /// Lines longer than this come in pieces of this size.
+    pub max_line_bytes: usize,
+    /// The byte that ends a line: `\n`, or NUL (`-z`).
+    pub delimiter: u8,
 }
 
 /// A poll failed: the file could not be read, or the sink refused the lines.
@@ -76,7 +89,7 @@ impl Follower {
     ///
     /// Returns `Ok(None)` when the name now leads to another file than the
     /// scan saw: the next scan will find that one.
-    pub fn open(found: &Found, start: StartAt, max_line_bytes: usize) -> io::Result<Option<Follower>> {
+    pub fn open(found: &Found, start: StartAt, lines: LineEnds) -> io::Result<Option<Follower>> {
         let file = File::open(&found.path)?;
         let meta = file.metadata()?;
         if FileId::of(&meta) != found.id {
@@ -85,7 +98,9 @@ impl Follower {
         let size = meta.len();
         let (offset, skip_lines) = match start {
             StartAt::Line(n) => (0, n.saturating_sub(1)),
-            StartAt::LastLines(n) => (start_of_last_lines(&file, size, n)?, 0),
+            StartAt::LastLines(n) => (start_of_last_lines(&file, size, n, lines.delimiter)?, 0),
+            StartAt::Byte(n) => (n.saturating_sub(1).min(size), 0),
+            StartAt::LastBytes(n) => (size.saturating_sub(n), 0),
             StartAt::Resume { offset, fingerprint } => {
                 if fingerprint.matches(&file)? && offset <= size {
                     (offset, 0)
@@ -104,7 +119,8 @@ impl Follower {
             id: found.id,
             file,
             fingerprint,
-            splitter: LineSplitter::new(offset, max_line_bytes, skip_lines),
+            splitter: LineSplitter::new(offset, lines.max_line_bytes, skip_lines)
+                .with_delimiter(lines.delimiter),
             delivered: offset,
             orphaned: false,
             last_growth: Instant::now(),
@@ -313,7 +329,7 @@ impl Follower {
 
 /// The offset at which the last `n` lines of the file's first `size` bytes
 /// begin; a final newline ends the last line rather than starting a new one.
-fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
+fn start_of_last_lines(file: &File, size: u64, n: u64, delimiter: u8) -> io::Result<u64> {
     if n == 0 {
         return Ok(size);
     }
@@ -324,7 +340,7 @@ fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
         let len = buf.len().min(end as usize);
         let start = end - len as u64;
         file.read_exact_at(&mut buf[..len], start)?;
-        for i in memrchr_iter(b'\n', &buf[..len]) {
+        for i in memrchr_iter(delimiter, &buf[..len]) {
             let at = start + i as u64;
             if at + 1 == size {
                 continue;
@@ -347,14 +363,14 @@ mod tests {
     fn last_lines_offsets() {
         let mut file = tempfile::tempfile().unwrap();
         io::Write::write_all(&mut file, b"a\nbb\nccc\n").unwrap();
-        assert_eq!(start_of_last_lines(&file, 9, 1).unwrap(), 5);
-        assert_eq!(start_of_last_lines(&file, 9, 2).unwrap(), 2);
-        assert_eq!(start_of_last_lines(&file, 9, 3).unwrap(), 0);
-        assert_eq!(start_of_last_lines(&file, 9, 10).unwrap(), 0);
-        assert_eq!(start_of_last_lines(&file, 9, 0).unwrap(), 9);
+        assert_eq!(start_of_last_lines(&file, 9, 1, b'\n').unwrap(), 5);
+        assert_eq!(start_of_last_lines(&file, 9, 2, b'\n').unwrap(), 2);
+        assert_eq!(start_of_last_lines(&file, 9, 3, b'\n').unwrap(), 0);
+        assert_eq!(start_of_last_lines(&file, 9, 10, b'\n').unwrap(), 0);
+        assert_eq!(start_of_last_lines(&file, 9, 0, b'\n').unwrap(), 9);
         io::Write::write_all(&mut file, b"dd").unwrap();
         assert_eq!(
-            start_of_last_lines(&file, 11, 1).unwrap(),
+            start_of_last_lines(&file, 11, 1, b'\n').unwrap(),
             9,
             "an unfinished last line counts"
         );

@@ -50,10 +50,11 @@ pub mod follower;
 pub mod identity;
 pub mod lines;
 pub mod output;
+pub mod stdin;
 pub mod tailer;
 pub mod watch;
 
-pub use follower::StartAt;
+pub use follower::{LineEnds, StartAt};
 pub use lines::{Block, LineSink};
 pub use tailer::{TailConfig, TailError, Tailer, WatchMode};
 pub use watch::Waker;

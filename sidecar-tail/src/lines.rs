@@ -24,6 +24,9 @@ pub struct Block<'a> {
     /// shutdown, or when a rotated file is done): written as they are, as
     /// tail writes them, not with a newline made up for them.
     pub unfinished: bool,
+    /// The byte that ends a line: `\n`, or NUL with `-z` (where this
+    /// module says newline, it means this byte).
+    pub delimiter: u8,
 }
 
 impl<'a> Block<'a> {
@@ -36,6 +39,7 @@ impl<'a> Block<'a> {
             bytes
         };
         let offset = self.offset;
+        let delimiter = self.delimiter;
         let mut start = 0;
         let mut done = false;
         std::iter::from_fn(move || {
@@ -43,7 +47,7 @@ impl<'a> Block<'a> {
                 return None;
             }
             let line_start = start;
-            match memchr(b'\n', &body[start..]) {
+            match memchr(delimiter, &body[start..]) {
                 Some(i) => {
                     start += i + 1;
                     Some((offset + line_start as u64, &body[line_start..line_start + i]))
@@ -77,6 +81,7 @@ pub struct LineSplitter {
     next_offset: u64,
     max_line_bytes: usize,
     skip_lines: u64,
+    delimiter: u8,
 }
 
 impl LineSplitter {
@@ -89,7 +94,15 @@ impl LineSplitter {
             next_offset: offset,
             max_line_bytes: max_line_bytes.max(1),
             skip_lines,
+            delimiter: b'\n',
         }
+    }
+
+    /// The same splitter ending lines at `delimiter` instead of `\n`
+    /// (`-z`: NUL).
+    pub fn with_delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
     }
 
     /// File offset just past the last byte handed on or skipped: where a
@@ -124,7 +137,7 @@ impl LineSplitter {
         self.next_offset += data.len() as u64;
 
         if !self.pending.is_empty() {
-            let Some(newline) = memchr(b'\n', data) else {
+            let Some(newline) = memchr(self.delimiter, data) else {
                 self.pending.extend_from_slice(data);
                 return self.cut_oversized_pending(emit);
             };
@@ -138,7 +151,7 @@ impl LineSplitter {
             offset += newline as u64 + 1;
         }
 
-        match memrchr(b'\n', data) {
+        match memrchr(self.delimiter, data) {
             Some(last) => {
                 self.emit_whole_lines(offset, &data[..=last], emit)?;
                 self.pending.extend_from_slice(&data[last + 1..]);
@@ -167,6 +180,7 @@ impl LineSplitter {
                 bytes: &pending,
                 terminated: false,
                 unfinished: true,
+                delimiter: self.delimiter,
             })?;
         }
         self.pending = pending;
@@ -180,7 +194,7 @@ impl LineSplitter {
         E: FnMut(Block<'_>) -> io::Result<()>,
     {
         while self.skip_lines > 0 && !lines.is_empty() {
-            let end = memchr(b'\n', lines).map_or(lines.len(), |i| i + 1);
+            let end = memchr(self.delimiter, lines).map_or(lines.len(), |i| i + 1);
             self.skip_lines -= 1;
             lines = &lines[end..];
             offset += end as u64;
@@ -196,10 +210,11 @@ impl LineSplitter {
                 bytes: lines,
                 terminated: true,
                 unfinished: false,
+                delimiter: self.delimiter,
             });
         }
         let mut start = 0;
-        for newline in memchr_iter(b'\n', lines) {
+        for newline in memchr_iter(self.delimiter, lines) {
             self.emit_line(offset + start as u64, &lines[start..=newline], emit)?;
             start = newline + 1;
         }
@@ -225,6 +240,7 @@ impl LineSplitter {
                 bytes: &rest[..max],
                 terminated: false,
                 unfinished: false,
+                delimiter: self.delimiter,
             })?;
             rest = &rest[max..];
             rest_offset += max as u64;
@@ -234,6 +250,7 @@ impl LineSplitter {
             bytes: rest,
             terminated: true,
             unfinished: false,
+            delimiter: self.delimiter,
         })
     }
 
@@ -242,6 +259,7 @@ impl LineSplitter {
         E: FnMut(Block<'_>) -> io::Result<()>,
     {
         let max = self.max_line_bytes;
+        let delimiter = self.delimiter;
         if self.pending.len() <= max {
             return Ok(());
         }
@@ -254,6 +272,7 @@ impl LineSplitter {
                     bytes: &self.pending[cut..cut + max],
                     terminated: false,
                     unfinished: false,
+                    delimiter,
                 })?;
             }
             cut += max;
@@ -349,6 +368,7 @@ mod tests {
             bytes: b"a\n\nbc\n",
             terminated: true,
             unfinished: false,
+            delimiter: b'\n',
         };
         let lines: Vec<_> = block.lines().collect();
         assert_eq!(lines, vec![(5, &b"a"[..]), (7, &b""[..]), (8, &b"bc"[..])]);
@@ -357,6 +377,7 @@ mod tests {
             bytes: b"xy",
             terminated: false,
             unfinished: false,
+            delimiter: b'\n',
         };
         assert_eq!(piece.lines().collect::<Vec<_>>(), vec![(0, &b"xy"[..])]);
     }

@@ -13,7 +13,7 @@ use tracing::error;
 
 use sidecar_tail::cli::{exit_code, init_tracing, Cli, ColorChoice};
 use sidecar_tail::output::{OutputSink, Routing};
-use sidecar_tail::{Tailer, Waker};
+use sidecar_tail::{LineEnds, Tailer, Waker};
 
 /// Output buffer size: large enough that raw output of a big file goes out
 /// in few system calls.
@@ -26,8 +26,22 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
-    let mut tailer = Tailer::new(cli.tail_config())?;
-    handle_signals(tailer.waker(), cli.drain_timeout)?;
+    let stdin = cli.paths.iter().any(|p| p == "-");
+    if stdin && cli.paths.len() > 1 {
+        anyhow::bail!("`-` (stdin) cannot be read together with files: run one sidecar-tail for stdin");
+    }
+    if stdin && cli.checkpoint.is_some() {
+        anyhow::bail!(
+            "--checkpoint does not apply to `-` (stdin), which cannot be read again after a restart"
+        );
+    }
+    let mut tailer = if stdin {
+        None
+    } else {
+        let tailer = Tailer::new(cli.tail_config())?;
+        handle_signals(tailer.waker(), cli.drain_timeout)?;
+        Some(tailer)
+    };
 
     enlarge_stdout_pipe();
     let stdout_is_terminal = io::stdout().is_terminal();
@@ -54,7 +68,18 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         BufWriter::with_capacity(OUTPUT_BUFFER, std::fs::File::from(stderr)),
     )
     .with_headers(cli.verbose);
-    tailer.run(&mut sink)?;
+    match tailer.as_mut() {
+        Some(tailer) => tailer.run(&mut sink)?,
+        None => {
+            let config = cli.tail_config();
+            let ends = LineEnds {
+                max_line_bytes: config.max_line_bytes,
+                delimiter: config.delimiter,
+            };
+            sidecar_tail::stdin::copy(io::stdin().lock(), config.start, ends, &mut sink)
+                .context("copying stdin")?;
+        }
+    }
     Ok(())
 }
 

@@ -105,7 +105,7 @@ impl<O: Write, E: Write> LineSink for OutputSink<O, E> {
                 // Pieces of a long line are separated; an unfinished last
                 // line is written as it is.
                 if !block.terminated && !block.unfinished {
-                    out.write_all(b"\n")?;
+                    out.write_all(&[block.delimiter])?;
                 }
                 return Ok(());
             }
@@ -118,7 +118,7 @@ impl<O: Write, E: Write> LineSink for OutputSink<O, E> {
                 for (_, line) in block.lines() {
                     rendered.extend_from_slice(prefix.as_bytes());
                     rendered.extend_from_slice(line);
-                    rendered.push(b'\n');
+                    rendered.push(block.delimiter);
                 }
             }
             OutputFormat::Json => {
@@ -165,6 +165,7 @@ mod tests {
         bytes: b"a \"q\"\nb\n",
         terminated: true,
         unfinished: false,
+        delimiter: b'\n',
     };
 
     #[test]
@@ -176,6 +177,7 @@ mod tests {
             bytes: b"xy",
             terminated: false,
             unfinished: false,
+            delimiter: b'\n',
         };
         assert_eq!(render(OutputFormat::Raw, Routing::default(), piece).0, "xy\n");
     }

@@ -14,7 +14,7 @@ use tracing::{debug, info, warn};
 
 use crate::checkpoint::{CheckpointError, Checkpointer, Entry};
 use crate::discover::{Discovery, Found, PatternError};
-use crate::follower::{Follower, PollError, StartAt};
+use crate::follower::{Follower, LineEnds, PollError, StartAt};
 use crate::identity::FileId;
 use crate::lines::LineSink;
 use crate::watch::{wake_channel, DirWatcher, Waker, Wakeups};
@@ -49,6 +49,8 @@ pub struct TailConfig {
     pub glob_interval: Duration,
     /// Lines longer than this are delivered in pieces.
     pub max_line_bytes: usize,
+    /// The byte that ends a line: `\n`, or NUL (`-z`).
+    pub delimiter: u8,
     /// Where delivery offsets are kept across restarts.
     pub checkpoint: Option<PathBuf>,
     /// How often the checkpoint is written while running.
@@ -80,6 +82,7 @@ impl Default for TailConfig {
             watch: WatchMode::Events,
             glob_interval: Duration::from_secs(1),
             max_line_bytes: 1024 * 1024,
+            delimiter: b'\n',
             checkpoint: None,
             checkpoint_interval: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(5),
@@ -88,6 +91,15 @@ impl Default for TailConfig {
             compressed: false,
             poll_interval: FALLBACK_POLL_INTERVAL,
             until_process_dies: None,
+        }
+    }
+}
+
+impl TailConfig {
+    fn line_ends(&self) -> LineEnds {
+        LineEnds {
+            max_line_bytes: self.max_line_bytes,
+            delimiter: self.delimiter,
         }
     }
 }
@@ -365,7 +377,7 @@ impl Tailer {
                     offset: entry.offset,
                     fingerprint: entry.fingerprint,
                 };
-                match Follower::open(&found, begin, self.config.max_line_bytes) {
+                match Follower::open(&found, begin, self.config.line_ends()) {
                     Ok(Some(mut follower)) => {
                         info!(
                             was = %entry.path.display(),
@@ -462,7 +474,7 @@ impl Tailer {
                 },
                 None => start.unwrap_or(StartAt::Line(1)),
             };
-            match Follower::open(found, begin, self.config.max_line_bytes) {
+            match Follower::open(found, begin, self.config.line_ends()) {
                 Ok(Some(follower)) => {
                     debug!(path = %found.path.display(), "following");
                     self.reported_unreadable.remove(&found.path);

@@ -116,3 +116,87 @@ fn a_torn_last_line_comes_out_as_gnu_tail_writes_it() {
     assert_eq!(ours, theirs);
     assert_eq!(ours, b"whole\ntorn");
 }
+
+/// `-c` and `-z` on files being followed, as GNU tail prints them.
+#[test]
+fn bytes_and_nul_terminated_lines_come_out_as_from_gnu_tail() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-c", "+3", "-f"], "a 1\na 2\na 3\n"),
+        (&["-c", "5", "-F"], "a 1\na 2\na 3\n"),
+        (&["-c", "-5", "-f"], "a 1\na 2\na 3\n"),
+        // (Not `-c +100` on a shorter file: GNU tail -f takes its position
+        // past the end for a truncation and prints the file from its start;
+        // sidecar-tail waits for byte 100, as asked. README, "Tail flags".)
+        (&["-c+10", "-f"], "a 1\na 2\na 3\n"),
+        (&["-z", "-n", "1", "-f"], "a 1\0a 2\na 2b\0a 3\0"),
+        (&["-z", "-n+2", "-F"], "a 1\0a 2\na 2b\0a 3\0"),
+        (&["--zero-terminated", "-v", "-n", "2", "-f"], "a 1\0a 2\0a 3"),
+    ];
+    for (i, (args, content)) in cases.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        fs::write(&log, content).unwrap();
+        let theirs = output_of("tail", args, &[&log], "");
+        fs::write(&log, content).unwrap();
+        let ours = output_of(binary(), args, &[&log], "");
+        assert_eq!(ours, theirs, "case {i}: {args:?}");
+    }
+}
+
+/// `-` reads stdin to its end (following does not apply to a pipe, as for
+/// GNU tail), from where `-n`, `-c` and `-z` say.
+#[test]
+fn stdin_comes_out_as_from_gnu_tail() {
+    // Big enough that only the end is kept while reading.
+    let mut big = String::new();
+    for i in 0..200_000 {
+        big.push_str(&format!("line {i}\n"));
+    }
+    let cases: &[(&[&str], &str)] = &[
+        (&["-n", "2", "-"], "a\nb\nc\nd"),
+        (&["-n+2", "-"], "a\nb\nc\n"),
+        (&["-c", "3", "-"], "a\nb\nc\n"),
+        (&["-c", "+3", "-"], "a\nb\nc\n"),
+        (&["-n+1", "-f", "-"], "a\nb\n"),
+        (&["-v", "-n", "1", "-"], "a\nb\n"),
+        (&["-z", "-n", "1", "-"], "a\0b\nc\0"),
+        (&["-n", "5", "-"], &big),
+        (&["-c", "100000", "-"], &big),
+        (&["-"], ""),
+    ];
+    for (i, (args, input)) in cases.iter().enumerate() {
+        let run = |program: &str| {
+            let mut child = Command::new(program)
+                .args(*args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            let input = input.to_string();
+            let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, input.as_bytes()));
+            let output = child.wait_with_output().unwrap();
+            writer.join().unwrap().unwrap();
+            assert!(output.status.success(), "{program} {args:?} failed");
+            output.stdout
+        };
+        assert_eq!(run(binary()), run("tail"), "case {i}: {args:?}");
+    }
+}
+
+/// Stdin mixed with files, or with a checkpoint, is refused at start.
+#[test]
+fn stdin_with_files_or_a_checkpoint_is_refused() {
+    for args in [&["-", "app.log"][..], &["--checkpoint", "ck.json", "-"]] {
+        let output = Command::new(binary())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("stdin"),
+            "{args:?}"
+        );
+    }
+}
