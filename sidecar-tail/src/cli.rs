@@ -59,8 +59,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
 
-    /// How often the checkpoint is written while running.
-    #[arg(long, default_value = "1s", value_name = "INTERVAL", value_parser = parse_interval)]
+    /// How often the checkpoint is written while lines flow: after a kill
+    /// -9, at most this much is printed again (250ms: about 0.2 % of a
+    /// core more than 1s at 100 000 lines/s).
+    #[arg(long, default_value = "250ms", value_name = "INTERVAL", value_parser = parse_interval)]
     pub checkpoint_interval: Duration,
 
     /// Look at every path and file every INTERVAL instead of using inotify

@@ -84,7 +84,7 @@ impl Default for TailConfig {
             max_line_bytes: 1024 * 1024,
             delimiter: b'\n',
             checkpoint: None,
-            checkpoint_interval: Duration::from_secs(1),
+            checkpoint_interval: Duration::from_millis(250),
             drain_timeout: Duration::from_secs(5),
             rotate_wait: Duration::from_secs(5),
             exclude: Vec::new(),
