@@ -127,8 +127,9 @@ pub struct Cli {
     #[arg(long, value_name = "INTERVAL", value_parser = humantime_interval)]
     pub poll: Option<Duration>,
 
-    /// Lines longer than this are split into records of this size.
-    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    /// Lines longer than this are split into records of this size. Accepts
+    /// K, M, KiB, MiB suffixes, as sidecar-tail's --max-line-bytes.
+    #[arg(long, default_value = "1MiB", value_name = "BYTES", value_parser = parse_bytes)]
     pub max_line_bytes: usize,
 
     /// Format of diagnostics on stderr (level set by RUST_LOG, default warn).
@@ -274,6 +275,10 @@ mod tests {
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("3 parsecs").is_err());
         assert_eq!(Cli::parse_from(["adapter-fmt"]).buffer_bytes, 8 << 20);
+        assert_eq!(
+            Cli::parse_from(["adapter-fmt", "--max-line-bytes", "64KiB"]).max_line_bytes,
+            64 << 10
+        );
         assert!(Cli::try_parse_from(["adapter-fmt", "--max-connections", "0"]).is_err());
     }
 }

@@ -182,9 +182,10 @@ impl Follower {
                     .matches(&self.file)
                     .map_err(|e| file_error(&self.path, e))?);
         if rewritten {
-            if size < offset {
-                self.read_rest_from_copy(sink, buf)?;
-            }
+            // Shorter, or as long again with other first bytes (the writer
+            // refilled it past our offset before this look): either way the
+            // lines not read yet are in the copy, if one was made.
+            self.read_rest_from_copy(sink, buf)?;
             warn!(path = %self.path.display(), "file truncated or rewritten; reading it again from the start");
             self.finish(sink)?;
             self.splitter.restart_at(0);

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::io::Write;
+
 use std::fs;
 use std::path::Path;
 
@@ -376,6 +378,39 @@ fn copytruncate_under_a_fast_writer_loses_nothing_the_copies_hold() {
     let got = finished.lines();
     assert_eq!(got.len(), expected.len(), "lines lost or repeated");
     assert!(got == expected, "lines out of order or changed");
+}
+
+/// A copytruncate whose file is refilled past the offset read before the
+/// next look (a slow look, under load): the truncation is seen by the first
+/// bytes, not the size, and the lines between the last read and the cut
+/// still come from the copy. Polling every 2 s stages the slow look.
+#[test]
+fn copytruncate_refilled_past_the_offset_before_the_next_look_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let before: String = (1..=10).map(|i| format!("before-{i}\n")).collect();
+    fs::write(&log, &before).unwrap();
+    let tail = tail(&["--poll", "2s", "--glob-interval", "30s", path_arg(&log)]);
+    tail.stdout.wait_for_lines(10);
+    // Appended after that read, copied, cut, and refilled with more bytes
+    // than the file had, all before the next look.
+    let unread: String = (1..=10).map(|i| format!("unread-{i}\n")).collect();
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(unread.as_bytes())
+        .unwrap();
+    fs::copy(&log, dir.path().join("app.log.1")).unwrap();
+    let after: String = (1..=40).map(|i| format!("after-{i}\n")).collect();
+    fs::write(&log, &after).unwrap();
+    tail.stdout.wait_for_lines(60);
+    let finished = tail.terminate();
+    let expected: Vec<String> = format!("{before}{unread}{after}")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(finished.lines(), expected);
 }
 
 /// Issue 13: with the README's own `'app.log*'`, `gzip -k app.log.1` makes
