@@ -1,7 +1,8 @@
 //! The `adapter-fmt` binary: flags, input (stdin or followed files), stdout.
 
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{mpsc, Arc};
 
@@ -17,7 +18,7 @@ use adapter_fmt::hub::Hub;
 use adapter_fmt::pipeline::Pipeline;
 use adapter_fmt::server::{serve, Limits, ServerState};
 use sidecar_tail::cli::{exit_code, init_tracing};
-use sidecar_tail::lines::LineSplitter;
+use sidecar_tail::{LineEnds, StartAt};
 use sidecar_tail::{Tailer, Waker};
 
 fn main() -> ExitCode {
@@ -112,27 +113,18 @@ fn watch_signals(waker: Option<Waker>) -> anyhow::Result<mpsc::Receiver<()>> {
     Ok(rx)
 }
 
-/// Reads stdin to EOF in chunks, cut into lines by sidecar-tail's splitter
-/// (so over-long lines come in pieces here too), flushing after each chunk.
+/// Reads stdin to EOF with sidecar-tail's reader (so over-long lines come
+/// in pieces here too), flushing after each chunk.
 fn read_stdin<W: io::Write>(pipeline: &mut Pipeline<W>, max_line_bytes: usize) -> io::Result<()> {
-    let mut stdin = io::stdin().lock();
-    let mut splitter = LineSplitter::new(0, max_line_bytes, 0);
-    let mut buf = vec![0u8; 64 * 1024];
-    let feed_lines = |pipeline: &mut Pipeline<W>, block: sidecar_tail::Block<'_>| {
-        block
-            .lines()
-            .try_for_each(|(_, line)| pipeline.line("stdin", line))
+    let ends = LineEnds {
+        max_line_bytes,
+        delimiter: b'\n',
     };
-    loop {
-        let n = match stdin.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        splitter.feed(&buf[..n], &mut |block| feed_lines(pipeline, block))?;
-        pipeline.flush()?;
-    }
-    splitter.finish(&mut |block| feed_lines(pipeline, block))?;
-    pipeline.flush()
+    sidecar_tail::stdin::copy(
+        io::stdin().lock(),
+        Path::new("stdin"),
+        StartAt::Line(1),
+        ends,
+        pipeline,
+    )
 }

@@ -76,7 +76,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 max_line_bytes: config.max_line_bytes,
                 delimiter: config.delimiter,
             };
-            sidecar_tail::stdin::copy(io::stdin().lock(), config.start, ends, &mut sink)
+            let name = std::path::Path::new(sidecar_tail::stdin::STDIN_NAME);
+            sidecar_tail::stdin::copy(io::stdin().lock(), name, config.start, ends, &mut sink)
                 .context("copying stdin")?;
         }
     }

@@ -18,72 +18,80 @@ pub const STDIN_NAME: &str = "standard input";
 /// How much is read at a time.
 const CHUNK: usize = 64 * 1024;
 
-/// Copies `input` to `sink` from where `start` says, flushing after each
-/// read so that a slow producer's lines come out as they arrive.
-pub fn copy(mut input: impl Read, start: StartAt, ends: LineEnds, sink: &mut dyn LineSink) -> io::Result<()> {
+/// Copies `input` to `sink` under the name `name`, from where `start`
+/// says, flushing after each read so that a slow producer's lines come out
+/// as they arrive.
+pub fn copy(
+    mut input: impl Read,
+    name: &Path,
+    start: StartAt,
+    ends: LineEnds,
+    sink: &mut dyn LineSink,
+) -> io::Result<()> {
     match start {
-        StartAt::Line(n) => stream(input, n.saturating_sub(1), ends, sink),
+        StartAt::Line(n) => stream(input, name, n.saturating_sub(1), ends, sink),
         StartAt::Byte(n) => {
             io::copy(&mut input.by_ref().take(n.saturating_sub(1)), &mut io::sink())?;
-            stream(input, 0, ends, sink)
+            stream(input, name, 0, ends, sink)
         }
         // Only the end is wanted: keep what may still be part of it.
         StartAt::LastLines(n) => {
             let kept = keep_end(input, |held| start_of_last_lines(held, n, ends.delimiter))?;
-            write_all(&kept, ends, sink)
+            stream(&kept[..], name, 0, ends, sink)
         }
         StartAt::LastBytes(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let kept = keep_end(input, |held| held.len().saturating_sub(n))?;
-            write_all(&kept, ends, sink)
+            stream(&kept[..], name, 0, ends, sink)
         }
         // There is no checkpoint for stdin: from the start.
-        StartAt::Resume { .. } => stream(input, 0, ends, sink),
+        StartAt::Resume { .. } => stream(input, name, 0, ends, sink),
     }
 }
 
-fn stream(mut input: impl Read, skip_lines: u64, ends: LineEnds, sink: &mut dyn LineSink) -> io::Result<()> {
-    let path = Path::new(STDIN_NAME);
+fn stream(
+    input: impl Read,
+    name: &Path,
+    skip_lines: u64,
+    ends: LineEnds,
+    sink: &mut dyn LineSink,
+) -> io::Result<()> {
     let mut splitter = LineSplitter::new(0, ends.max_line_bytes, skip_lines).with_delimiter(ends.delimiter);
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        splitter.feed(&buf[..n], &mut |block| sink.write(path, block))?;
-        sink.flush()?;
-    }
-    splitter.finish(&mut |block| sink.write(path, block))?;
+    each_chunk(input, |chunk| {
+        splitter.feed(chunk, &mut |block| sink.write(name, block))?;
+        sink.flush()
+    })?;
+    splitter.finish(&mut |block| sink.write(name, block))?;
     sink.flush()
-}
-
-fn write_all(bytes: &[u8], ends: LineEnds, sink: &mut dyn LineSink) -> io::Result<()> {
-    stream(bytes, 0, ends, sink)
 }
 
 /// Reads `input` to its end, keeping only the bytes from `start_of_end`
 /// (the offset in what is held where the wanted end begins) on.
-fn keep_end(mut input: impl Read, start_of_end: impl Fn(&[u8]) -> usize) -> io::Result<Vec<u8>> {
+fn keep_end(input: impl Read, start_of_end: impl Fn(&[u8]) -> usize) -> io::Result<Vec<u8>> {
     let mut held = Vec::new();
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        held.extend_from_slice(&buf[..n]);
+    each_chunk(input, |chunk| {
+        held.extend_from_slice(chunk);
         // Trim now and then, not on every read.
         if held.len() >= 16 * CHUNK {
             held.drain(..start_of_end(&held));
         }
-    }
+        Ok(())
+    })?;
     held.drain(..start_of_end(&held));
     Ok(held)
+}
+
+/// Hands each read of `input` to `take`, until the end.
+fn each_chunk(mut input: impl Read, mut take: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => take(&buf[..n])?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Where the last `n` lines of `bytes` begin; a final delimiter ends the
