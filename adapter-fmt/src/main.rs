@@ -18,7 +18,6 @@ use adapter_fmt::hub::Hub;
 use adapter_fmt::pipeline::Pipeline;
 use adapter_fmt::server::{serve, Limits, ServerState};
 use sidecar_tail::cli::{exit_code, init_tracing};
-use sidecar_tail::{LineEnds, StartAt};
 use sidecar_tail::{Tailer, Waker};
 
 fn main() -> ExitCode {
@@ -55,7 +54,14 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     let signalled = watch_signals(tailer.as_ref().map(Tailer::waker))?;
     match tailer.as_mut() {
-        None => read_stdin(&mut pipeline, cli.max_line_bytes).context("reading stdin")?,
+        // Stdin with sidecar-tail's reader: over-long lines come in pieces
+        // here too, and each chunk is flushed as it arrives.
+        None => {
+            let config = cli.tail_config();
+            let (start, ends) = (config.start, config.line_ends());
+            sidecar_tail::stdin::copy(io::stdin().lock(), Path::new("stdin"), start, ends, &mut pipeline)
+                .context("reading stdin")?
+        }
         Some(tailer) => tailer.run(&mut pipeline)?,
     }
     // Input ended by itself: keep answering HTTP until told to stop.
@@ -111,20 +117,4 @@ fn watch_signals(waker: Option<Waker>) -> anyhow::Result<mpsc::Receiver<()>> {
         })
         .context("starting the signal thread")?;
     Ok(rx)
-}
-
-/// Reads stdin to EOF with sidecar-tail's reader (so over-long lines come
-/// in pieces here too), flushing after each chunk.
-fn read_stdin<W: io::Write>(pipeline: &mut Pipeline<W>, max_line_bytes: usize) -> io::Result<()> {
-    let ends = LineEnds {
-        max_line_bytes,
-        delimiter: b'\n',
-    };
-    sidecar_tail::stdin::copy(
-        io::stdin().lock(),
-        Path::new("stdin"),
-        StartAt::Line(1),
-        ends,
-        pipeline,
-    )
 }

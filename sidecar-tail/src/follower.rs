@@ -10,13 +10,12 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use memchr::memrchr_iter;
 use tracing::{info, warn};
 
 use crate::checkpoint::Entry;
 use crate::discover::Found;
 use crate::identity::{FileId, Fingerprint};
-use crate::lines::{Block, LineSink, LineSplitter};
+use crate::lines::{Block, LastLines, LineSink, LineSplitter};
 
 /// Where reading a newly followed file starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,31 +328,21 @@ impl Follower {
 }
 
 /// The offset at which the last `n` lines of the file's first `size` bytes
-/// begin; a final newline ends the last line rather than starting a new one.
+/// begin, read backwards a chunk at a time.
 fn start_of_last_lines(file: &File, size: u64, n: u64, delimiter: u8) -> io::Result<u64> {
-    if n == 0 {
-        return Ok(size);
-    }
+    let mut last = LastLines::new(n, size, delimiter);
     let mut buf = vec![0u8; 64 * 1024];
     let mut end = size;
-    let mut seen = 0;
     while end > 0 {
         let len = buf.len().min(end as usize);
         let start = end - len as u64;
         file.read_exact_at(&mut buf[..len], start)?;
-        for i in memrchr_iter(delimiter, &buf[..len]) {
-            let at = start + i as u64;
-            if at + 1 == size {
-                continue;
-            }
-            seen += 1;
-            if seen == n {
-                return Ok(at + 1);
-            }
+        if let Some(at) = last.scan(&buf[..len], start) {
+            return Ok(at);
         }
         end = start;
     }
-    Ok(0)
+    Ok(last.scan(&[], 0).unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::io;
 use std::path::Path;
 
-use memchr::{memchr, memchr_iter, memrchr};
+use memchr::{memchr, memchr_iter, memrchr, memrchr_iter};
 
 /// A run of bytes from one file, handed to a [`LineSink`].
 #[derive(Debug, Clone, Copy)]
@@ -280,6 +280,50 @@ impl LineSplitter {
         }
         self.pending.drain(..cut);
         Ok(())
+    }
+}
+
+/// Where the last N lines of some bytes begin (`tail -n N`), found by
+/// looking at them backwards, in as many chunks as it takes; a delimiter
+/// at the very end ends the last line rather than starting a new one.
+#[derive(Debug)]
+pub struct LastLines {
+    wanted: u64,
+    seen: u64,
+    end: u64,
+    delimiter: u8,
+}
+
+impl LastLines {
+    /// Looks for the last `n` lines of bytes that end at offset `end`.
+    pub fn new(n: u64, end: u64, delimiter: u8) -> Self {
+        LastLines {
+            wanted: n,
+            seen: 0,
+            end,
+            delimiter,
+        }
+    }
+
+    /// Looks at `chunk`, the bytes at offset `start` just before the chunks
+    /// looked at so far: the offset where the last lines begin, once
+    /// known. When every chunk was looked at without an answer, the lines
+    /// begin at the start.
+    pub fn scan(&mut self, chunk: &[u8], start: u64) -> Option<u64> {
+        if self.wanted == 0 {
+            return Some(self.end);
+        }
+        for i in memrchr_iter(self.delimiter, chunk) {
+            let at = start + i as u64;
+            if at + 1 == self.end {
+                continue;
+            }
+            self.seen += 1;
+            if self.seen == self.wanted {
+                return Some(at + 1);
+            }
+        }
+        None
     }
 }
 

@@ -13,7 +13,7 @@ use tracing::error;
 
 use sidecar_tail::cli::{exit_code, init_tracing, Cli, ColorChoice};
 use sidecar_tail::output::{OutputSink, Routing};
-use sidecar_tail::{LineEnds, Tailer, Waker};
+use sidecar_tail::{Tailer, Waker};
 
 /// Output buffer size: large enough that raw output of a big file goes out
 /// in few system calls.
@@ -72,13 +72,15 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Some(tailer) => tailer.run(&mut sink)?,
         None => {
             let config = cli.tail_config();
-            let ends = LineEnds {
-                max_line_bytes: config.max_line_bytes,
-                delimiter: config.delimiter,
-            };
             let name = std::path::Path::new(sidecar_tail::stdin::STDIN_NAME);
-            sidecar_tail::stdin::copy(io::stdin().lock(), name, config.start, ends, &mut sink)
-                .context("copying stdin")?;
+            sidecar_tail::stdin::copy(
+                io::stdin().lock(),
+                name,
+                config.start,
+                config.line_ends(),
+                &mut sink,
+            )
+            .context("copying stdin")?;
         }
     }
     Ok(())

@@ -6,10 +6,8 @@
 use std::io::{self, Read};
 use std::path::Path;
 
-use memchr::memrchr_iter;
-
 use crate::follower::{LineEnds, StartAt};
-use crate::lines::{LineSink, LineSplitter};
+use crate::lines::{LastLines, LineSink, LineSplitter};
 
 /// The name stdin's lines go under (in `-v` headers and prefixes), as tail
 /// names it.
@@ -94,16 +92,11 @@ fn each_chunk(mut input: impl Read, mut take: impl FnMut(&[u8]) -> io::Result<()
     }
 }
 
-/// Where the last `n` lines of `bytes` begin; a final delimiter ends the
-/// last line rather than starting a new one.
+/// Where the last `n` lines of `bytes` begin.
 fn start_of_last_lines(bytes: &[u8], n: u64, delimiter: u8) -> usize {
-    if n == 0 {
-        return bytes.len();
-    }
-    let body = bytes.strip_suffix(&[delimiter]).unwrap_or(bytes);
-    memrchr_iter(delimiter, body)
-        .nth(usize::try_from(n - 1).unwrap_or(usize::MAX))
-        .map_or(0, |i| i + 1)
+    LastLines::new(n, bytes.len() as u64, delimiter)
+        .scan(bytes, 0)
+        .map_or(0, |at| at as usize)
 }
 
 #[cfg(test)]

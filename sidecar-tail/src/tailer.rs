@@ -96,7 +96,8 @@ impl Default for TailConfig {
 }
 
 impl TailConfig {
-    fn line_ends(&self) -> LineEnds {
+    /// How the files' bytes are cut into lines.
+    pub fn line_ends(&self) -> LineEnds {
         LineEnds {
             max_line_bytes: self.max_line_bytes,
             delimiter: self.delimiter,

@@ -130,13 +130,7 @@ fn copytruncate_restarts_at_zero_with_one_notice() {
 
     // logrotate's copytruncate: copy away, truncate in place; the writer's
     // O_APPEND descriptor goes on at the new end.
-    fs::copy(&log, dir.path().join("app.log.1")).unwrap();
-    fs::OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    copytruncate(&log, &dir.path().join("app.log.1"));
     for line in numbered("after-", 1..=500) {
         writer.line(&line);
     }
@@ -355,13 +349,7 @@ fn copytruncate_under_a_fast_writer_loses_nothing_the_copies_hold() {
     for i in 1..=9 {
         std::thread::sleep(std::time::Duration::from_millis(150));
         let copy = dir.path().join(format!("app.log.{i}"));
-        fs::copy(&log, &copy).unwrap();
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&log)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        copytruncate(&log, &copy);
         copies.push(copy);
     }
     std::thread::sleep(std::time::Duration::from_millis(150));
@@ -445,4 +433,16 @@ fn compressed_and_excluded_files_are_not_followed() {
         "{}",
         finished.stderr
     );
+}
+
+/// logrotate's copytruncate: copy `log` to `copy`, then cut `log` to
+/// nothing in place.
+fn copytruncate(log: &std::path::Path, copy: &std::path::Path) {
+    fs::copy(log, copy).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
 }

@@ -33,6 +33,33 @@ fn output_of(program: &str, args: &[&str], files: &[&std::path::Path], append: &
     output.stdout
 }
 
+/// What GNU tail and sidecar-tail print for `args` over files holding
+/// `contents` (written afresh for each; `append` goes to the first while it
+/// is followed): the same bytes, asserted, and returned.
+fn same_as_gnu_tail(args: &[&str], contents: &[&str], append: &str, case: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<std::path::PathBuf> = ["access.log", "error.log"]
+        .iter()
+        .take(contents.len())
+        .map(|name| dir.path().join(name))
+        .collect();
+    let paths: Vec<&std::path::Path> = files.iter().map(|f| f.as_path()).collect();
+    let run = |program: &str| {
+        for (file, content) in files.iter().zip(contents) {
+            fs::write(file, content).unwrap();
+        }
+        output_of(program, args, &paths, append)
+    };
+    let theirs = run("tail");
+    let ours = run(binary());
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs),
+        "{case}: {args:?}"
+    );
+    ours
+}
+
 #[test]
 fn tail_flags_print_what_gnu_tail_prints() {
     let cases: &[&[&str]] = &[
@@ -47,38 +74,20 @@ fn tail_flags_print_what_gnu_tail_prints() {
         &["-s", "0.1", "-n+1", "-F"],
     ];
     for (i, args) in cases.iter().enumerate() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = dir.path().join("access.log");
-        let second = dir.path().join("error.log");
-        fs::write(&first, "a 1\na 2\na 3\n").unwrap();
-        fs::write(&second, "e 1\ne 2\n").unwrap();
         // One file, as the seed; two files for -q and -v.
-        let files: Vec<&std::path::Path> = if args.contains(&"-q") || args.contains(&"-v") {
-            vec![&first, &second]
+        let contents: &[&str] = if args.contains(&"-q") || args.contains(&"-v") {
+            &["a 1\na 2\na 3\n", "e 1\ne 2\n"]
         } else {
-            vec![&first]
+            &["a 1\na 2\na 3\n"]
         };
-        let theirs = output_of("tail", args, &files, "");
-        fs::write(&first, "a 1\na 2\na 3\n").unwrap();
-        let ours = output_of(binary(), args, &files, "");
-        assert_eq!(
-            String::from_utf8_lossy(&ours),
-            String::from_utf8_lossy(&theirs),
-            "case {i}: {args:?}"
-        );
+        same_as_gnu_tail(args, contents, "", &format!("case {i}"));
     }
 }
 
 /// Lines appended while following come out as they do from GNU tail.
 #[test]
 fn lines_appended_while_following_come_out_as_from_gnu_tail() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("app.log");
-    fs::write(&log, "before\n").unwrap();
-    let theirs = output_of("tail", &["-n+1", "-F"], &[&log], "after 1\nafter 2\n");
-    fs::write(&log, "before\n").unwrap();
-    let ours = output_of(binary(), &["-n+1", "-F"], &[&log], "after 1\nafter 2\n");
-    assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+    let ours = same_as_gnu_tail(&["-n+1", "-F"], &["before\n"], "after 1\nafter 2\n", "appended");
     assert_eq!(String::from_utf8_lossy(&ours), "before\nafter 1\nafter 2\n");
 }
 
@@ -108,12 +117,7 @@ fn help_lists_the_tail_compatibility_group() {
 /// it is, with no newline made up for it.
 #[test]
 fn a_torn_last_line_comes_out_as_gnu_tail_writes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("app.log");
-    fs::write(&log, "whole\ntorn").unwrap();
-    let theirs = output_of("tail", &["-n+1", "-f"], &[&log], "");
-    let ours = output_of(binary(), &["-n+1", "-f"], &[&log], "");
-    assert_eq!(ours, theirs);
+    let ours = same_as_gnu_tail(&["-n+1", "-f"], &["whole\ntorn"], "", "torn");
     assert_eq!(ours, b"whole\ntorn");
 }
 
@@ -133,13 +137,7 @@ fn bytes_and_nul_terminated_lines_come_out_as_from_gnu_tail() {
         (&["--zero-terminated", "-v", "-n", "2", "-f"], "a 1\0a 2\0a 3"),
     ];
     for (i, (args, content)) in cases.iter().enumerate() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("app.log");
-        fs::write(&log, content).unwrap();
-        let theirs = output_of("tail", args, &[&log], "");
-        fs::write(&log, content).unwrap();
-        let ours = output_of(binary(), args, &[&log], "");
-        assert_eq!(ours, theirs, "case {i}: {args:?}");
+        same_as_gnu_tail(args, &[content], "", &format!("case {i}"));
     }
 }
 

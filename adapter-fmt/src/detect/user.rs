@@ -14,7 +14,9 @@ use crate::zone::ZoneSpec;
 /// A strftime format the user gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserFormat {
-    pattern: String,
+    /// The pattern read once into chrono's items: it is tried at every
+    /// candidate place of every line.
+    items: Vec<Item<'static>>,
 }
 
 impl UserFormat {
@@ -36,9 +38,10 @@ impl UserFormat {
                 "--time-format {pattern:?} names no day, time of day or Unix time (%d, %H, %s, ...)"
             ));
         }
-        let format = UserFormat {
-            pattern: pattern.to_owned(),
-        };
+        let items = StrftimeItems::new(pattern)
+            .parse_to_owned()
+            .map_err(|e| format!("--time-format {pattern:?}: {e}"))?;
+        let format = UserFormat { items };
         // A stamp written with the format must read back.
         let sample = DateTime::from_timestamp(1_764_180_188, 0).unwrap_or_default();
         let mut written = String::new();
@@ -60,7 +63,7 @@ impl UserFormat {
             Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok()?,
         };
         let mut parsed = Parsed::new();
-        let rest = parse_and_remainder(&mut parsed, text, StrftimeItems::new(&self.pattern)).ok()?;
+        let rest = parse_and_remainder(&mut parsed, text, self.items.iter()).ok()?;
         let end = pos + text.len() - rest.len();
         if end == pos || !Cursor::new(line, end).at_boundary() {
             return None;
