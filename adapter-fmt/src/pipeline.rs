@@ -188,7 +188,7 @@ impl<W: Write> Pipeline<W> {
         };
         let line = &text[..first_line_len];
         let fields = self.regex.as_ref().and_then(|regex| regex.apply(line));
-        let record = match fields {
+        let mut record = match fields {
             Some(fields) => {
                 // The stamp is looked for in the `timestamp` capture only.
                 let detected = fields.timestamp.clone().and_then(|span| {
@@ -200,6 +200,10 @@ impl<W: Write> Pipeline<W> {
             }
             None => Record::new(text, source, detect::detect(line, &mut ctx), read_at),
         };
+        // Only JSON (stdout's, or the HTTP side's) writes the level.
+        if self.encoder.format() == OutputFormat::Json || self.publisher.is_some() {
+            record.read_severity();
+        }
         self.metrics.count(record.format);
         let start = self.encoded.len();
         self.encoder.encode(&record, &mut self.encoded);

@@ -25,7 +25,8 @@ pub struct Record<'a> {
     pub raw: &'a [u8],
     /// When the line was read (OpenTelemetry's observed timestamp).
     pub observed: DateTime<Utc>,
-    /// The line's level, if it has one.
+    /// The line's level, if it has one (and was looked for:
+    /// [`Record::read_severity`]).
     pub severity: Option<Severity<'a>>,
     /// Fields the user's `--regex` named, by name.
     pub attributes: Vec<(&'a str, &'a [u8])>,
@@ -73,7 +74,7 @@ impl<'a> Record<'a> {
                 source,
                 raw: line,
                 observed: read_at,
-                severity: severity(line, Some(found.timestamp.format)),
+                severity: None,
                 attributes: Vec::new(),
             },
             None => Record {
@@ -85,7 +86,7 @@ impl<'a> Record<'a> {
                 source,
                 raw: line,
                 observed: read_at,
-                severity: severity(line, None),
+                severity: None,
                 attributes: Vec::new(),
             },
         }
@@ -93,6 +94,14 @@ impl<'a> Record<'a> {
 }
 
 impl<'a> Record<'a> {
+    /// Reads the line's level, unless a `level` capture gave it: only for
+    /// output that writes it (JSON), since it costs a look at every line.
+    pub fn read_severity(&mut self) {
+        if self.severity.is_none() {
+            self.severity = severity(self.raw, self.format);
+        }
+    }
+
     /// The record of `line` as the user's `--regex` took it apart: the
     /// stamp read from the `timestamp` capture, the `level` and `message`
     /// captures as they are, the other captures as attributes.
