@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use sidecar_tail::cli::parse_interval;
 use sidecar_tail::{StartAt, TailConfig, WatchMode};
 
 use crate::detect::{DateOrderMode, DetectConfig, UserFormat};
@@ -107,12 +108,12 @@ pub struct Cli {
     /// Close a connection that has not sent a complete request head within
     /// DURATION of connecting or of its previous response: slow senders and
     /// idle kept-alive connections. Followers are not cut.
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime_interval)]
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_interval)]
     pub header_timeout: Duration,
 
     /// Close a connection whose client has read nothing of its response
     /// for DURATION.
-    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = humantime_interval)]
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_interval)]
     pub write_timeout: Duration,
 
     /// Read the files to their end and exit, instead of following them.
@@ -124,7 +125,7 @@ pub struct Cli {
     pub checkpoint: Option<PathBuf>,
 
     /// Poll files every INTERVAL instead of using inotify.
-    #[arg(long, value_name = "INTERVAL", value_parser = humantime_interval)]
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
     pub poll: Option<Duration>,
 
     /// Lines longer than this are split into records of this size. Accepts
@@ -215,38 +216,18 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     }
 }
 
-/// A size in bytes: a whole number, optionally followed by K, M or G
-/// (KiB, MiB, GiB; `KiB`, `k`, `MB` are read the same).
+/// A size in bytes as sidecar-tail reads its sizes (`65536`, `64KiB`,
+/// `8M`), where `0` is allowed too.
 fn parse_bytes(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let number: usize = number
-        .parse()
-        .map_err(|_| format!("expected a number of bytes like 8388608 or 8MiB, got {text:?}"))?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        _ => return Err(format!("unknown unit {unit:?}; use K, M or G")),
-    };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("{text} is too large"))
+    if text.trim() == "0" {
+        return Ok(0);
+    }
+    sidecar_tail::cli::parse_size(text)
 }
 
 fn parse_time_format(text: &str) -> Result<String, String> {
     check_time_format(text)?;
     Ok(text.to_owned())
-}
-
-fn humantime_interval(text: &str) -> Result<Duration, String> {
-    let interval = humantime::parse_duration(text).map_err(|e| e.to_string())?;
-    if interval.is_zero() {
-        return Err("must be more than zero".into());
-    }
-    Ok(interval)
 }
 
 #[cfg(test)]

@@ -112,21 +112,9 @@ impl Encoder {
             }
             None => out.extend_from_slice(b"null"),
         }
-        out.extend_from_slice(b",\"assumptions\":[");
-        for (i, name) in record.assumptions.names().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'"');
-            out.extend_from_slice(name.as_bytes());
-            out.push(b'"');
-        }
-        out.push(b']');
-        if let Some(severity) = record.severity {
-            out.extend_from_slice(b",\"severity_text\":");
-            json_string(severity.text, out);
-            let _ = write!(out, ",\"severity_number\":{}", severity.number);
-        }
+        out.extend_from_slice(b",\"assumptions\":");
+        assumption_array(record, out);
+        severity_members(record, out);
         if !record.attributes.is_empty() {
             out.extend_from_slice(b",\"attributes\":{");
             attribute_members(record, b"", out);
@@ -142,13 +130,13 @@ impl Encoder {
     /// The message, or the whole line when `--keep-original` asks to keep
     /// it intact (access logs, RFC 5424 lines, for parsers downstream).
     fn body(&mut self, record: &Record<'_>, out: &mut Vec<u8>) {
-        self.scratch.clear();
         if self.keep_original {
-            self.scratch.extend_from_slice(record.raw);
+            json_string(record.raw, out);
         } else {
+            self.scratch.clear();
             record.message.write_to(&mut self.scratch);
+            json_string(&self.scratch, out);
         }
-        json_string(&self.scratch, out);
     }
 
     /// OpenTelemetry's log data model, in its JSON field names.
@@ -158,11 +146,7 @@ impl Encoder {
         out.extend_from_slice(b"\",\"observed_timestamp\":\"");
         write_rfc3339(record.observed, 6, None, out);
         out.push(b'"');
-        if let Some(severity) = record.severity {
-            out.extend_from_slice(b",\"severity_text\":");
-            json_string(severity.text, out);
-            let _ = write!(out, ",\"severity_number\":{}", severity.number);
-        }
+        severity_members(record, out);
         out.extend_from_slice(b",\"body\":");
         self.body(record, out);
         out.extend_from_slice(b",\"attributes\":{\"log.file.path\":");
@@ -212,14 +196,7 @@ impl Encoder {
             return;
         }
         out.extend_from_slice(key);
-        out.push(b'[');
-        for (i, name) in record.assumptions.names().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let _ = write!(out, "\"{name}\"");
-        }
-        out.push(b']');
+        assumption_array(record, out);
     }
 
     fn logfmt(&mut self, record: &Record<'_>, out: &mut Vec<u8>) {
@@ -287,6 +264,29 @@ pub fn check_time_format(format: &str) -> Result<(), String> {
     .map_err(|_| format!("{}: it cannot be written (only parsed)", invalid()))
 }
 
+/// The record's assumptions as a JSON array of names.
+fn assumption_array(record: &Record<'_>, out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, name) in record.assumptions.names().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'"');
+    }
+    out.push(b']');
+}
+
+/// `,"severity_text":…,"severity_number":…` when the record has a level.
+fn severity_members(record: &Record<'_>, out: &mut Vec<u8>) {
+    if let Some(severity) = record.severity {
+        out.extend_from_slice(b",\"severity_text\":");
+        json_string(severity.text, out);
+        let _ = write!(out, ",\"severity_number\":{}", severity.number);
+    }
+}
+
 /// `"<prefix><name>":"<value>"` for each of the record's `--regex`
 /// attributes, comma-separated.
 fn attribute_members(record: &Record<'_>, prefix: &[u8], out: &mut Vec<u8>) {
@@ -294,10 +294,11 @@ fn attribute_members(record: &Record<'_>, prefix: &[u8], out: &mut Vec<u8>) {
         if i > 0 {
             out.push(b',');
         }
-        let mut key = prefix.to_vec();
-        key.extend_from_slice(name.as_bytes());
-        json_string(&key, out);
-        out.push(b':');
+        // A capture group's name holds no character JSON escapes.
+        out.push(b'"');
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
         json_string(value, out);
     }
 }

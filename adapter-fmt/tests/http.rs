@@ -250,12 +250,7 @@ fn many_clients_at_once_and_a_client_that_never_reads() {
 
     // 100 000 records of 250 bytes passed a follower that read none of
     // them: memory stays bounded by the ring and the follow backlog.
-    let rss_kib: u64 = std::fs::read_to_string(format!("/proc/{}/status", process.pid()))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap();
+    let rss_kib = proc_status_kib(process.pid(), "VmRSS");
     assert!(rss_kib < 64 * 1024, "RSS {rss_kib} KiB after a stalled follower");
     // When it reads at last, it is told what it missed.
     stalled.set_read_timeout(Some(DEADLINE)).unwrap();

@@ -314,7 +314,8 @@ fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
     glob::Pattern::new(text).map_err(|e| format!("invalid glob {text:?}: {e}"))
 }
 
-fn parse_interval(text: &str) -> Result<Duration, String> {
+/// A duration such as `250ms`, `1s` or `2m`, more than zero, for flags.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
     let interval = humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 250ms, 1s, 2m)"))?;
     if interval.is_zero() {
         return Err("must be more than zero".into());
