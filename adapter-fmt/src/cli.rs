@@ -93,8 +93,8 @@ pub struct Cli {
     /// /logs, whatever --buffer says; the oldest go first, and a single
     /// larger record is kept alone. Takes K, M, G (KiB, MiB, GiB). The
     /// default, 8 MiB, leaves room in the example pod's 64 MiB for
-    /// --max-connections clients that all stop reading (each holds at most
-    /// about 55 KiB: responses are streamed from the buffer, not copied).
+    /// --max-connections clients that all stop reading (each holds about
+    /// 39 KiB: responses are streamed from the buffer, not copied).
     #[arg(long, default_value = "8MiB", value_name = "BYTES", value_parser = parse_bytes)]
     pub buffer_bytes: usize,
 
