@@ -166,8 +166,7 @@ impl Cli {
                 !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             });
         match host.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V6(_)) => Ok(format!("[{host}]:{}", self.stats_port)),
-            Ok(std::net::IpAddr::V4(_)) => Ok(format!("{host}:{}", self.stats_port)),
+            Ok(ip) => Ok(std::net::SocketAddr::new(ip, self.stats_port).to_string()),
             Err(_) if name_like => Ok(format!("{host}:{}", self.stats_port)),
             Err(_) => Err(format!(
                 "-a '{}' is not an IP address or a host name (like 127.0.0.1 or 0.0.0.0)",

@@ -178,12 +178,12 @@ impl Client {
         (program, args)
     }
 
-    /// Runs the client's checks against 127.0.0.1:`port`; a script still
-    /// running after [`DEADLINE`] is killed and has failed.
-    fn run_against(&self, port: u16) -> Outcome {
-        let (program, args) = self.command();
-        let mut command = Command::new(&program);
-        command.args(&args).args(["--port", &port.to_string()]);
+    /// Runs the client's checks (`command`: program and arguments) against
+    /// 127.0.0.1:`port`; a script still running after [`DEADLINE`] is
+    /// killed and has failed.
+    fn run_against(&self, (program, args): &(PathBuf, Vec<String>), port: u16) -> Outcome {
+        let mut command = Command::new(program);
+        command.args(args).args(["--port", &port.to_string()]);
         command.env_remove("NODE_OPTIONS").env_remove("NODE_PATH");
         let mut process = Process::spawn(command);
         let deadline = Instant::now() + DEADLINE;
@@ -212,11 +212,11 @@ impl Client {
     /// proxy over two redis-servers; fails the test with what went wrong.
     fn passes_through_the_proxy(&self) {
         // Before any server starts: a missing install fails at once.
-        self.command();
+        let command = self.command();
         let a = RedisServer::start();
         let b = RedisServer::start();
 
-        let control = self.run_against(a.port);
+        let control = self.run_against(&command, a.port);
         assert!(
             control.passed,
             "{} fails against a plain redis-server (the control), so its script or its install is \
@@ -230,7 +230,7 @@ impl Client {
             .unwrap();
 
         let proxy = Proxy::start(&[&a, &b], "");
-        let through = self.run_against(proxy.port);
+        let through = self.run_against(&command, proxy.port);
         if !through.passed {
             let proxy_log = proxy.process.stderr.text();
             let tail: Vec<&str> = proxy_log.lines().rev().take(20).collect();

@@ -177,10 +177,13 @@ impl Finished {
 }
 
 impl Process {
-    /// Starts `command` with `RUST_LOG=info`, capturing stdout and stderr.
+    /// Starts `command` with `RUST_LOG=info` (unless the command sets or
+    /// removes `RUST_LOG` itself), capturing stdout and stderr.
     pub fn spawn(mut command: Command) -> Process {
+        if !command.get_envs().any(|(name, _)| name == "RUST_LOG") {
+            command.env("RUST_LOG", "info");
+        }
         let mut child = command
-            .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

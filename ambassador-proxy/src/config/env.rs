@@ -43,17 +43,13 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Config>, 
         .map(|a| a.trim().to_owned())
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| "0.0.0.0".into());
-    if address.parse::<std::net::IpAddr>().is_err() {
-        return Err(ConfigError::new(
+    let ip: std::net::IpAddr = address.parse().map_err(|_| {
+        ConfigError::new(
             "LISTEN_ADDR",
             format!("'{address}' is not an IP address (like 127.0.0.1, or 0.0.0.0 for every interface)"),
-        ));
-    }
-    let listen = if address.contains(':') {
-        format!("[{address}]:{port}")
-    } else {
-        format!("{address}:{port}")
-    };
+        )
+    })?;
+    let listen = std::net::SocketAddr::new(ip, port).to_string();
     let mut pool = PoolConfig::new("default", ListenAddr::Tcp(listen), servers);
     // The image's own defaults: eject dead servers quickly.
     pool.auto_eject_hosts = true;

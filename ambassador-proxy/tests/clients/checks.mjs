@@ -1,7 +1,8 @@
 // Helpers shared by node_client.mjs and ioredis_client.mjs: argument
-// parsing, loading the pinned library from the install directory, and the
-// checks' output (one line per check; `FAIL <check>: ...` on stderr and
-// exit code 1 at the first failure).
+// parsing, loading the pinned library from the install directory, the
+// application session both run (`session`), and the checks' output (one
+// line per check; `FAIL <check>: ...` on stderr and exit code 1 at the
+// first failure).
 
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -114,3 +115,42 @@ export const SPREAD_KEYS = Array.from({ length: 20 }, (_, i) => `${i}:spread`);
 export const HASH_FIELDS = { name: 'ada', lang: 'en', visits: '3' };
 
 export const VALUES = { greeting: 'hello', unicode: 'h\u00e9llo \u2603', empty: '' };
+
+/**
+ * One application's session with a connected `client`: PING, SET/GET, a
+ * missing key, a pipeline with MGET spread over the servers, HGETALL.
+ * `api` holds what the libraries spell differently: `pipeline(build)`
+ * (runs the commands `build` adds to a pipeline, resolves to the replies),
+ * `mget(pipe, keys)`, `hset(key, fields)` and `hgetall(key)`.
+ */
+export async function session(client, api) {
+  await check('ping', async () => expect(await client.ping(), 'PONG'));
+
+  await check('set/get', async () => {
+    for (const [key, value] of Object.entries(VALUES)) expect(await client.set(key, value), 'OK', `SET ${key}`);
+    for (const [key, value] of Object.entries(VALUES)) expect(await client.get(key), value, `GET ${key}`);
+    return `${Object.keys(VALUES).length} keys`;
+  });
+  await check('get missing key', async () => expect(await client.get('no-such-key'), null));
+
+  await check('pipeline with MGET', async () => {
+    const replies = await api.pipeline((pipe) => {
+      SPREAD_KEYS.forEach((key, i) => pipe.set(key, `v${i}`));
+      api.mget(pipe.del('counter').incr('counter').incr('counter'), [...SPREAD_KEYS, 'missing:spread']);
+    });
+    const n = SPREAD_KEYS.length;
+    expect(replies.slice(0, n), Array(n).fill('OK'), 'pipelined SETs');
+    expect(replies.slice(n + 1, n + 3), [1, 2], 'pipelined INCRs after DEL');
+    expect(replies[n + 3], [...SPREAD_KEYS.map((_, i) => `v${i}`), null], 'pipelined MGET');
+    return `${replies.length} replies, MGET of ${n + 1} keys`;
+  });
+
+  await check('hgetall', async () => {
+    await client.del('user:1');
+    expect(await api.hset('user:1', HASH_FIELDS), Object.keys(HASH_FIELDS).length, 'HSET');
+    const got = await api.hgetall('user:1');
+    expectObject(got, HASH_FIELDS, 'HGETALL');
+    return `${Object.keys(got).length} fields`;
+  });
+  await check('hgetall missing key', async () => expectObject(await api.hgetall('no-such-hash'), {}, 'HGETALL'));
+}

@@ -7,10 +7,7 @@
 //
 // DIR holds the npm-installed node_modules (target/test-clients/node).
 
-import {
-  parseArgs, load, check, expect, expectObject, lastError,
-  SPREAD_KEYS, HASH_FIELDS, VALUES,
-} from './checks.mjs';
+import { parseArgs, load, check, session, lastError } from './checks.mjs';
 
 const args = parseArgs({ port: undefined, modules: undefined, package: 'ioredis', 'expect-version': '' });
 const { Redis } = load(args.modules, args.package, args['expect-version']);
@@ -26,38 +23,19 @@ await check('ready (INFO ready check)', () => new Promise((resolve, reject) => {
   // what an application sees go wrong.
   client.once('error', reject);
 }));
-await check('ping', async () => expect(await client.ping(), 'PONG'));
-
-await check('set/get', async () => {
-  for (const [key, value] of Object.entries(VALUES)) expect(await client.set(key, value), 'OK', `SET ${key}`);
-  for (const [key, value] of Object.entries(VALUES)) expect(await client.get(key), value, `GET ${key}`);
-  return `${Object.keys(VALUES).length} keys`;
+await session(client, {
+  pipeline: async (build) => {
+    const pipe = client.pipeline();
+    build(pipe);
+    const results = await pipe.exec();
+    const failed = results.findIndex(([err]) => err);
+    if (failed >= 0) throw results[failed][0];
+    return results.map(([, reply]) => reply);
+  },
+  mget: (pipe, keys) => pipe.mget(keys),
+  hset: (key, fields) => client.hset(key, fields),
+  hgetall: (key) => client.hgetall(key),
 });
-await check('get missing key', async () => expect(await client.get('no-such-key'), null));
-
-await check('pipeline with MGET', async () => {
-  const pipe = client.pipeline();
-  SPREAD_KEYS.forEach((key, i) => pipe.set(key, `v${i}`));
-  pipe.del('counter').incr('counter').incr('counter').mget([...SPREAD_KEYS, 'missing:spread']);
-  const results = await pipe.exec();
-  const failed = results.findIndex(([err]) => err);
-  if (failed >= 0) throw results[failed][0];
-  const replies = results.map(([, reply]) => reply);
-  const n = SPREAD_KEYS.length;
-  expect(replies.slice(0, n), Array(n).fill('OK'), 'pipelined SETs');
-  expect(replies.slice(n + 1, n + 3), [1, 2], 'pipelined INCRs after DEL');
-  expect(replies[n + 3], [...SPREAD_KEYS.map((_, i) => `v${i}`), null], 'pipelined MGET');
-  return `${replies.length} replies, MGET of ${n + 1} keys`;
-});
-
-await check('hgetall', async () => {
-  await client.del('user:1');
-  expect(await client.hset('user:1', HASH_FIELDS), Object.keys(HASH_FIELDS).length, 'HSET');
-  const got = await client.hgetall('user:1');
-  expectObject(got, HASH_FIELDS, 'HGETALL');
-  return `${Object.keys(got).length} fields`;
-});
-await check('hgetall missing key', async () => expectObject(await client.hgetall('no-such-hash'), {}, 'HGETALL'));
 
 client.disconnect();
 console.log('all checks passed');

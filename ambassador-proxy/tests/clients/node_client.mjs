@@ -10,10 +10,7 @@
 // --package names the installed package, so that an npm alias of another
 // major version (redis6) can be run by the same script.
 
-import {
-  parseArgs, load, check, expect, expectObject, lastError,
-  SPREAD_KEYS, HASH_FIELDS, VALUES,
-} from './checks.mjs';
+import { parseArgs, load, check, session, lastError } from './checks.mjs';
 
 const args = parseArgs({
   port: undefined, modules: undefined, package: 'redis', resp: 'default', 'expect-version': '',
@@ -33,36 +30,17 @@ await check('connect', () => new Promise((resolve, reject) => {
   client.once('error', reject);
   client.connect().then(() => resolve(), reject);
 }));
-await check('ping', async () => expect(await client.ping(), 'PONG'));
-
-await check('set/get', async () => {
-  for (const [key, value] of Object.entries(VALUES)) expect(await client.set(key, value), 'OK', `SET ${key}`);
-  for (const [key, value] of Object.entries(VALUES)) expect(await client.get(key), value, `GET ${key}`);
-  return `${Object.keys(VALUES).length} keys`;
-});
-await check('get missing key', async () => expect(await client.get('no-such-key'), null));
-
-await check('pipeline with MGET', async () => {
+await session(client, {
   // Non-transactional: twemproxy (and so the proxy) has no MULTI/EXEC.
-  const pipe = client.multi();
-  SPREAD_KEYS.forEach((key, i) => pipe.set(key, `v${i}`));
-  pipe.del('counter').incr('counter').incr('counter').mGet([...SPREAD_KEYS, 'missing:spread']);
-  const replies = await pipe.execAsPipeline();
-  const n = SPREAD_KEYS.length;
-  expect(replies.slice(0, n), Array(n).fill('OK'), 'pipelined SETs');
-  expect(replies.slice(n + 1, n + 3), [1, 2], 'pipelined INCRs after DEL');
-  expect(replies[n + 3], [...SPREAD_KEYS.map((_, i) => `v${i}`), null], 'pipelined MGET');
-  return `${replies.length} replies, MGET of ${n + 1} keys`;
+  pipeline: (build) => {
+    const pipe = client.multi();
+    build(pipe);
+    return pipe.execAsPipeline();
+  },
+  mget: (pipe, keys) => pipe.mGet(keys),
+  hset: (key, fields) => client.hSet(key, fields),
+  hgetall: (key) => client.hGetAll(key),
 });
-
-await check('hgetall', async () => {
-  await client.del('user:1');
-  expect(await client.hSet('user:1', HASH_FIELDS), Object.keys(HASH_FIELDS).length, 'HSET');
-  const got = await client.hGetAll('user:1');
-  expectObject(got, HASH_FIELDS, 'HGETALL');
-  return `${Object.keys(got).length} fields`;
-});
-await check('hgetall missing key', async () => expectObject(await client.hGetAll('no-such-hash'), {}, 'HGETALL'));
 
 client.destroy();
 console.log('all checks passed');
