@@ -134,11 +134,9 @@ async fn serve(config: Config, stats_addr: String, cli: &Cli, log: Arc<Log>) -> 
             None
         }
         None => {
-            // Nothing to reload: the configuration comes from the environment.
-            tokio::spawn(async move {
-                let mut hangups = hangups;
-                while hangups.recv().await.is_some() {}
-            });
+            // Nothing to reload: the configuration comes from the
+            // environment, and SIGHUP only reopens the log.
+            drop(hangups);
             Some(serving)
         }
     };
@@ -209,25 +207,31 @@ fn started_line(config: &Config) -> String {
 
 /// nutcracker's signals: SIGHUP reopens the log (and reloads the
 /// configuration, through `hangup`), SIGTTIN and SIGTTOU raise and lower
-/// the log level, SIGUSR1 and SIGUSR2 are accepted; each is logged as
-/// nutcracker logs it.
+/// the log level, SIGUSR1 and SIGUSR2 are accepted; each is logged in the
+/// lines nutcracker 0.5.0 writes for it.
 fn catch_signals(log: Arc<Log>, hangup: tokio::sync::mpsc::UnboundedSender<()>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
+    #[derive(Clone, Copy)]
+    enum Action {
+        Reopen,
+        Level { up: bool },
+        Accept,
+    }
     let kinds = [
-        (SignalKind::hangup(), 1, "SIGHUP"),
-        (SignalKind::user_defined1(), 10, "SIGUSR1"),
-        (SignalKind::user_defined2(), 12, "SIGUSR2"),
-        (SignalKind::from_raw(21), 21, "SIGTTIN"),
-        (SignalKind::from_raw(22), 22, "SIGTTOU"),
+        (libc::SIGHUP, "SIGHUP", Action::Reopen),
+        (libc::SIGUSR1, "SIGUSR1", Action::Accept),
+        (libc::SIGUSR2, "SIGUSR2", Action::Accept),
+        (libc::SIGTTIN, "SIGTTIN", Action::Level { up: true }),
+        (libc::SIGTTOU, "SIGTTOU", Action::Level { up: false }),
     ];
-    for (kind, number, name) in kinds {
-        let mut signals = signal(kind).with_context(|| format!("catching {name}"))?;
+    for (number, name, action) in kinds {
+        let mut signals = signal(SignalKind::from_raw(number)).with_context(|| format!("catching {name}"))?;
         let log = log.clone();
         let hangup = hangup.clone();
         tokio::spawn(async move {
             while signals.recv().await.is_some() {
-                match name {
-                    "SIGHUP" => {
+                match action {
+                    Action::Reopen => {
                         let reopened = log.reopen();
                         tracing::info!("signal {number} ({name}) received, reopening log file");
                         if let Err(e) = reopened {
@@ -235,15 +239,13 @@ fn catch_signals(log: Arc<Log>, hangup: tokio::sync::mpsc::UnboundedSender<()>) 
                         }
                         let _ = hangup.send(());
                     }
-                    "SIGTTIN" | "SIGTTOU" => {
-                        let up = name == "SIGTTIN";
+                    Action::Level { up } => {
+                        let direction = if up { "up" } else { "down" };
+                        tracing::warn!("signal {number} ({name}) received, {direction} logging level");
                         let level = log.change_level(up);
-                        let action = if up { "up" } else { "down" };
-                        tracing::warn!(
-                            "signal {number} ({name}) received, {action} logging level to {level}"
-                        );
+                        tracing::warn!("{direction} log level to {level}");
                     }
-                    _ => tracing::info!("signal {number} ({name}) received"),
+                    Action::Accept => tracing::info!("signal {number} ({name}) received"),
                 }
             }
         });
