@@ -10,7 +10,8 @@
 //! against a plain redis-server, the control (a client failing there means the
 //! script or its install is wrong, not the proxy), then through the proxy over
 //! two redis-servers, after which both servers must hold some of the
-//! pipeline's keys.
+//! pipeline's keys; then through nutcracker 0.5.0 over the same servers,
+//! which passes or fails as the client's `through_nutcracker` says.
 
 mod common;
 
@@ -64,6 +65,9 @@ struct Client {
     library: Library,
     /// The script's arguments besides the library's and the port.
     args: &'static [&'static str],
+    /// Whether the same script passes through nutcracker 0.5.0 over the
+    /// same servers (checked: the README's list of what it fails).
+    through_nutcracker: bool,
 }
 
 /// How a client's script ended.
@@ -244,6 +248,20 @@ impl Client {
             );
         }
 
+        let dir = tempfile::tempdir().unwrap();
+        let nutcracker = Nutcracker::start(dir.path(), |port| pool_yaml(port, &[&a, &b], ""));
+        let peer = self.run_against(&command, nutcracker.port);
+        assert_eq!(
+            peer.passed,
+            self.through_nutcracker,
+            "{} through nutcracker 0.5.0, the peer, passes: {}, the table says {}: {}\n{}",
+            self.name,
+            peer.passed,
+            self.through_nutcracker,
+            peer.headline(),
+            peer.transcript()
+        );
+
         let spread: Vec<usize> = [&a, &b]
             .iter()
             .map(|server| {
@@ -271,6 +289,7 @@ fn redis_py_8_default_speaks_resp3() {
             package: "redis",
         },
         args: &[],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -284,6 +303,7 @@ fn redis_py_5_with_protocol_3() {
             package: "redis",
         },
         args: &["--protocol", "3"],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -297,6 +317,7 @@ fn redis_py_5_default_speaks_resp2() {
             package: "redis",
         },
         args: &[],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -310,6 +331,7 @@ fn valkey_py_6_default() {
             package: "valkey",
         },
         args: &[],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -320,6 +342,7 @@ fn debian_python3_redis_default() {
         name: "Debian's python3-redis, default settings (RESP2)",
         library: Library::Debian,
         args: &[],
+        through_nutcracker: true,
     }
     .passes_through_the_proxy();
 }
@@ -333,6 +356,7 @@ fn node_redis_5_default_speaks_resp2() {
             package: "redis",
         },
         args: &[],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -346,6 +370,7 @@ fn node_redis_5_with_resp_3() {
             package: "redis",
         },
         args: &["--resp", "3"],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -359,6 +384,7 @@ fn node_redis_6_default_speaks_resp3() {
             package: "redis6",
         },
         args: &[],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -372,6 +398,7 @@ fn ioredis_5_default_checks_info() {
             package: "ioredis",
         },
         args: &[],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
@@ -385,6 +412,7 @@ fn ioredis_6_default_speaks_resp3_and_checks_info() {
             package: "ioredis6",
         },
         args: &[],
+        through_nutcracker: false,
     }
     .passes_through_the_proxy();
 }
