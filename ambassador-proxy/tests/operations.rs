@@ -172,27 +172,42 @@ fn server_requests_are_the_clients_as_nutcracker_counts_them() {
     assert!((21..=20 + ours.len() as u64).contains(&requests), "{ours:?}");
 }
 
-/// Errors in nutcracker's words, which clients match: a server refusing
-/// connections, and one that does not answer in time; and Redis's own
-/// NOAUTH before AUTH, PING included.
+/// Errors in nutcracker's words, which clients match, checked against
+/// nutcracker over the same servers: a server refusing connections, and one
+/// that does not answer in time; and Redis's own NOAUTH before AUTH, PING
+/// included.
 #[test]
 fn error_texts_clients_match() {
-    let dead = free_port();
-    let proxy = Proxy::start_over(&[format!("127.0.0.1:{dead}:1")], "  timeout: 300\n", &[]);
-    let mut raw = proxy.raw();
-    raw.command(&[b"GET", b"k"]);
-    assert_eq!(raw.text(), "-ERR Connection refused\r\n");
+    let settings = "  timeout: 300\n";
+    let first_reply = |port: u16, args: &[&[u8]]| {
+        let mut raw = Raw::connect(port);
+        raw.command(args);
+        raw.text()
+    };
+    let dead = [format!("127.0.0.1:{}:1", free_port())];
+    let proxy = Proxy::start_over(&dead, settings, &[]);
+    let peer_dir = tempfile::tempdir().unwrap();
+    let nutcracker = Nutcracker::start(peer_dir.path(), |port| pool_yaml_over(port, &dead, settings));
+    let refused = first_reply(proxy.port, &[b"GET", b"k"]);
+    assert_eq!(refused, first_reply(nutcracker.port, &[b"GET", b"k"]));
+    assert_eq!(refused, "-ERR Connection refused\r\n");
 
     let stopped = RedisServer::start();
-    let proxy = Proxy::start(&[&stopped], "  timeout: 300\n");
-    let mut raw = proxy.raw();
-    raw.command(&[b"SET", b"k", b"v"]);
-    assert_eq!(raw.text(), "+OK\r\n");
-    signal(stopped.process.pid(), Signal::STOP);
-    raw.command(&[b"GET", b"k"]);
-    let timed_out = raw.text();
-    signal(stopped.process.pid(), Signal::CONT);
-    assert_eq!(timed_out, "-ERR Connection timed out\r\n");
+    let proxy = Proxy::start(&[&stopped], settings);
+    let peer_dir = tempfile::tempdir().unwrap();
+    let nutcracker = Nutcracker::start(peer_dir.path(), |port| pool_yaml(port, &[&stopped], settings));
+    let mut timed_out = Vec::new();
+    for port in [proxy.port, nutcracker.port] {
+        let mut raw = Raw::connect(port);
+        raw.command(&[b"SET", b"k", b"v"]);
+        assert_eq!(raw.text(), "+OK\r\n");
+        signal(stopped.process.pid(), Signal::STOP);
+        raw.command(&[b"GET", b"k"]);
+        timed_out.push(raw.text());
+        signal(stopped.process.pid(), Signal::CONT);
+    }
+    assert_eq!(timed_out[0], timed_out[1]);
+    assert_eq!(timed_out[0], "-ERR Connection timed out\r\n");
 
     let backend = RedisServer::start_with(&["--requirepass", "secret"]);
     let proxy = Proxy::start(&[&backend], "  redis_auth: secret\n");
