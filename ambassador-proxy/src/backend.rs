@@ -38,8 +38,6 @@ pub enum BackendError {
     /// timed out`), which they match; the log gets the detail.
     #[error("{reason}")]
     Unreachable {
-        /// `host:port`.
-        server: String,
         /// What went wrong, as clients are told.
         reason: String,
         /// What went wrong, for the log: the address tried, the limit.
@@ -51,7 +49,7 @@ pub enum BackendError {
     /// No reply within the pool's timeout (nutcracker's words: clients
     /// match them).
     #[error("Connection timed out")]
-    TimedOut(String),
+    TimedOut,
     /// The server's reply did not fit the request, or came unasked: its
     /// reply stream is out of step with the requests, and the connection
     /// was dropped so that no reply reaches the wrong request.
@@ -219,7 +217,7 @@ impl Backend {
                     Err(_) => {
                         reporter.stats.server_timedout.incr();
                         reporter.failed();
-                        return Err(BackendError::TimedOut(reporter.stats.name.clone()));
+                        return Err(BackendError::TimedOut);
                     }
                 },
                 None => waiting.await,
@@ -530,16 +528,11 @@ async fn sleep_until_or_never(deadline: Option<Instant>) {
 /// Resolves the server's name, connects to the first address that
 /// answers, and runs AUTH and SELECT.
 async fn connect(target: &Target, resolver: &Resolver) -> Result<(TcpStream, SocketAddr), BackendError> {
-    let server = format!("{}:{}", target.host, target.port);
-    let unreachable = |reason: String, detail: String| BackendError::Unreachable {
-        server: server.clone(),
-        reason,
-        detail,
-    };
+    let unreachable = |reason: String, detail: String| BackendError::Unreachable { reason, detail };
     let limit = target.connect_timeout();
     let addresses = resolver.resolve(&target.host, Some(limit)).await.map_err(|e| {
-        let reason = format!("cannot resolve server {server}: {e}");
-        unreachable(reason.clone(), reason)
+        let reason = format!("cannot resolve server {}:{}: {e}", target.host, target.port);
+        unreachable(reason, String::new())
     })?;
     let mut failure = (format!("'{}' resolves to no address", target.host), String::new());
     let mut connected = None;

@@ -9,15 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Polls `check` until it holds or the deadline passes.
-fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !check() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -44,7 +35,7 @@ fn signals_as_nutcracker_has_them() {
     for (pid, log) in &logs {
         std::fs::rename(log, log.with_extension("log.1")).unwrap();
         signal(*pid, Signal::HUP);
-        eventually("a new log file", || log.exists());
+        wait_until_exists(log);
     }
     for (sent, says) in [
         (Signal::TTOU, "down log level to"),

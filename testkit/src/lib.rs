@@ -276,13 +276,19 @@ pub fn signal(pid: u32, sig: Signal) {
     kill_process(pid, sig).unwrap_or_else(|e| panic!("kill({pid:?}, {sig:?}): {e}"));
 }
 
-/// Waits until a file exists at `path`; fails the test after [`DEADLINE`].
-pub fn wait_until_exists(path: &Path) {
+/// Polls `check` until it holds; fails the test, naming `what`, after
+/// [`DEADLINE`].
+pub fn eventually(what: &str, check: impl Fn() -> bool) {
     let deadline = Instant::now() + DEADLINE;
-    while !path.exists() {
-        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+    while !check() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Waits until a file exists at `path`; fails the test after [`DEADLINE`].
+pub fn wait_until_exists(path: &Path) {
+    eventually(&format!("{} appears", path.display()), || path.exists());
 }
 
 /// Runs `command` to completion, with stdin closed.
