@@ -454,53 +454,41 @@ fn describe(
     out
 }
 
+/// One row of the table: a source's or a sum's counts.
+fn print_row(name: &str, t: &Tally) {
+    println!(
+        "{:28} {:>7} {:>7} {:>7.1}% {:>7} {:>7}",
+        name,
+        t.lines,
+        t.right,
+        percent(t.right, t.lines),
+        t.absent,
+        t.wrong
+    );
+}
+
 fn report(tallies: &[(String, Tally)]) -> ExitCode {
     println!(
         "{:28} {:>7} {:>7} {:>8} {:>7} {:>7}",
         "source", "lines", "right", "right %", "absent", "wrong"
     );
     let mut total = Tally::default();
-    let mut per_corpus: Vec<(String, Tally)> = Vec::new();
+    // Sources are sorted by corpus, so a BTreeMap keeps the table's order.
+    let mut per_corpus: std::collections::BTreeMap<&str, Tally> = Default::default();
     for (name, t) in tallies {
-        println!(
-            "{:28} {:>7} {:>7} {:>7.1}% {:>7} {:>7}",
-            name,
-            t.lines,
-            t.right,
-            percent(t.right, t.lines),
-            t.absent,
-            t.wrong
-        );
-        let corpus = name.split('/').next().unwrap_or_default().to_owned();
-        let index = match per_corpus.iter().position(|(c, _)| *c == corpus) {
-            Some(i) => i,
-            None => {
-                per_corpus.push((corpus, Tally::default()));
-                per_corpus.len() - 1
-            }
-        };
-        for sum in [&mut per_corpus[index].1, &mut total] {
+        print_row(name, t);
+        let corpus = name.split('/').next().unwrap_or_default();
+        for sum in [per_corpus.entry(corpus).or_default(), &mut total] {
             sum.lines += t.lines;
             sum.right += t.right;
             sum.absent += t.absent;
             sum.wrong += t.wrong;
         }
     }
-    for (name, t) in per_corpus
-        .iter()
-        .map(|(n, t)| (format!("all {n}"), t))
-        .chain([("all".to_owned(), &total)])
-    {
-        println!(
-            "{:28} {:>7} {:>7} {:>7.1}% {:>7} {:>7}",
-            name,
-            t.lines,
-            t.right,
-            percent(t.right, t.lines),
-            t.absent,
-            t.wrong
-        );
+    for (corpus, t) in &per_corpus {
+        print_row(&format!("all {corpus}"), t);
     }
+    print_row("all", &total);
 
     for (name, t) in tallies {
         if t.wrong == 0 && t.shown_absent.is_empty() {

@@ -46,10 +46,9 @@ impl LineRegex {
     pub fn apply<'a>(&'a self, line: &'a [u8]) -> Option<Fields<'a>> {
         let captures = self.regex.captures(line)?;
         let mut fields = Fields::default();
-        for name in self.regex.capture_names().flatten() {
-            let Some(found) = captures.name(name) else {
-                continue;
-            };
+        // Group by group, in the pattern's order: no lookup by name.
+        let named = self.regex.capture_names().zip(captures.iter());
+        for (name, found) in named.filter_map(|(name, found)| Some((name?, found?))) {
             match name {
                 "timestamp" => fields.timestamp = Some(found.range()),
                 "level" => fields.level = Some(found.as_bytes()),

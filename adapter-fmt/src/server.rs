@@ -261,11 +261,11 @@ pub async fn serve(listener: TcpListener, state: ServerState, limits: Limits) {
             }
         };
         if connections.open.load(Ordering::Relaxed) < fitted.max_connections {
-            let within = Within::new(&connections);
-            tokio::spawn(serve_within_limit(stream, state.clone(), limits, within));
+            let slot = Slot::Within(Within::new(&connections));
+            tokio::spawn(serve_connection(stream, state.clone(), limits, slot));
         } else {
-            let over = connections.admit_over_limit(fitted.over_limit_slots);
-            tokio::spawn(serve_over_limit(stream, state.clone(), limits, over));
+            let slot = Slot::Over(connections.admit_over_limit(fitted.over_limit_slots));
+            tokio::spawn(serve_connection(stream, state.clone(), limits, slot));
         }
     }
 }
@@ -279,35 +279,42 @@ fn http1_builder(limits: &Limits) -> http1::Builder {
     builder
 }
 
-async fn serve_within_limit(stream: TcpStream, state: ServerState, limits: Limits, _within: Within) {
-    let service = service_fn(move |request: Request<Incoming>| {
-        let response = route(&request, &state, false);
-        async move { Ok::<_, Infallible>(response) }
-    });
-    let io = TokioIo::new(Stalls::new(stream, limits.write_timeout));
-    if let Err(e) = http1_builder(&limits).serve_connection(io, service).await {
-        debug!(error = %e, "connection ended with an error");
-    }
+/// Where a connection stands against `--max-connections`.
+enum Slot {
+    /// Within the limit, counted while it lives.
+    Within(Within),
+    /// Over it: /healthz and /metrics only, one request, closed early.
+    Over(OverLimit),
 }
 
-async fn serve_over_limit(stream: TcpStream, state: ServerState, limits: Limits, mut over: OverLimit) {
+async fn serve_connection(stream: TcpStream, state: ServerState, limits: Limits, slot: Slot) {
+    let over_limit = matches!(slot, Slot::Over(_));
     let service = service_fn(move |request: Request<Incoming>| {
-        let response = route(&request, &state, true);
+        let response = route(&request, &state, over_limit);
         async move { Ok::<_, Infallible>(response) }
     });
     let io = TokioIo::new(Stalls::new(stream, limits.write_timeout));
     let mut builder = http1_builder(&limits);
-    builder.keep_alive(false);
-    let connection = builder.serve_connection(io, service);
-    tokio::select! {
-        result = connection => {
-            if let Err(e) = result {
-                debug!(error = %e, "connection over the limit ended with an error");
+    match slot {
+        Slot::Within(_within) => {
+            if let Err(e) = builder.serve_connection(io, service).await {
+                debug!(error = %e, "connection ended with an error");
             }
         }
-        _ = &mut over.closed => debug!("closed a connection over the limit for a newer one"),
-        () = tokio::time::sleep(limits.header_timeout.min(OVER_LIMIT_LIFETIME)) => {
-            debug!("closed a connection over the limit at its deadline");
+        Slot::Over(mut over) => {
+            builder.keep_alive(false);
+            let connection = builder.serve_connection(io, service);
+            tokio::select! {
+                result = connection => {
+                    if let Err(e) = result {
+                        debug!(error = %e, "connection over the limit ended with an error");
+                    }
+                }
+                _ = &mut over.closed => debug!("closed a connection over the limit for a newer one"),
+                () = tokio::time::sleep(limits.header_timeout.min(OVER_LIMIT_LIFETIME)) => {
+                    debug!("closed a connection over the limit at its deadline");
+                }
+            }
         }
     }
 }
@@ -622,87 +629,25 @@ fn metrics(state: &ServerState) -> Response<Body> {
     let hub = &state.hub;
     let connections = &state.connections;
     let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+    // Name, type, help and value of every single-valued metric.
+    let metrics: [(&str, &str, &str, u64); 13] = [
+        ("adapter_fmt_lines_read_total", "counter", "Lines read from all sources.", m.lines_read.load(Ordering::Relaxed)),
+        ("adapter_fmt_records_written_total", "counter", "Records written.", m.records_written.load(Ordering::Relaxed)),
+        ("adapter_fmt_lines_without_timestamp_total", "counter", "Records whose line had no recognisable timestamp.", m.without_timestamp.load(Ordering::Relaxed)),
+        ("adapter_fmt_buffer_records", "gauge", "Records in the ring buffer.", hub.len() as u64),
+        ("adapter_fmt_buffer_capacity", "gauge", "Capacity of the ring buffer in records (--buffer).", hub.capacity() as u64),
+        ("adapter_fmt_buffer_bytes", "gauge", "Bytes of records (their JSON) in the ring buffer.", hub.bytes() as u64),
+        ("adapter_fmt_buffer_capacity_bytes", "gauge", "Capacity of the ring buffer in bytes (--buffer-bytes).", hub.max_bytes() as u64),
+        ("adapter_fmt_followers", "gauge", "Clients following /logs right now.", hub.followers.load(Ordering::Relaxed) as u64),
+        ("adapter_fmt_follow_skipped_records_total", "counter", "Records skipped for followers that read too slowly.", hub.skipped.load(Ordering::Relaxed)),
+        ("adapter_fmt_logs_unsent_records_total", "counter", "Records left out of GET /logs responses: they left the buffer before their slow client read them.", hub.unsent.load(Ordering::Relaxed)),
+        ("adapter_fmt_http_connections", "gauge", "HTTP connections served within --max-connections, open now.", connections.open.load(Ordering::Relaxed) as u64),
+        ("adapter_fmt_http_connections_max", "gauge", "--max-connections, as fitted to the open-file limit.", connections.max.load(Ordering::Relaxed) as u64),
+        ("adapter_fmt_http_over_limit_connections_total", "counter", "HTTP connections accepted over --max-connections (answered /healthz and /metrics only).", connections.over_limit_total.load(Ordering::Relaxed)),
+    ];
+    for (name, kind, help, value) in metrics {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
-    };
-    metric(
-        "adapter_fmt_lines_read_total",
-        "counter",
-        "Lines read from all sources.",
-        m.lines_read.load(Ordering::Relaxed),
-    );
-    metric(
-        "adapter_fmt_records_written_total",
-        "counter",
-        "Records written.",
-        m.records_written.load(Ordering::Relaxed),
-    );
-    metric(
-        "adapter_fmt_lines_without_timestamp_total",
-        "counter",
-        "Records whose line had no recognisable timestamp.",
-        m.without_timestamp.load(Ordering::Relaxed),
-    );
-    metric(
-        "adapter_fmt_buffer_records",
-        "gauge",
-        "Records in the ring buffer.",
-        hub.len() as u64,
-    );
-    metric(
-        "adapter_fmt_buffer_capacity",
-        "gauge",
-        "Capacity of the ring buffer in records (--buffer).",
-        hub.capacity() as u64,
-    );
-    metric(
-        "adapter_fmt_buffer_bytes",
-        "gauge",
-        "Bytes of records (their JSON) in the ring buffer.",
-        hub.bytes() as u64,
-    );
-    metric(
-        "adapter_fmt_buffer_capacity_bytes",
-        "gauge",
-        "Capacity of the ring buffer in bytes (--buffer-bytes).",
-        hub.max_bytes() as u64,
-    );
-    metric(
-        "adapter_fmt_followers",
-        "gauge",
-        "Clients following /logs right now.",
-        hub.followers.load(Ordering::Relaxed) as u64,
-    );
-    metric(
-        "adapter_fmt_follow_skipped_records_total",
-        "counter",
-        "Records skipped for followers that read too slowly.",
-        hub.skipped.load(Ordering::Relaxed),
-    );
-    metric(
-        "adapter_fmt_logs_unsent_records_total",
-        "counter",
-        "Records left out of GET /logs responses: they left the buffer before their slow client read them.",
-        hub.unsent.load(Ordering::Relaxed),
-    );
-    metric(
-        "adapter_fmt_http_connections",
-        "gauge",
-        "HTTP connections served within --max-connections, open now.",
-        connections.open.load(Ordering::Relaxed) as u64,
-    );
-    metric(
-        "adapter_fmt_http_connections_max",
-        "gauge",
-        "--max-connections, as fitted to the open-file limit.",
-        connections.max.load(Ordering::Relaxed) as u64,
-    );
-    metric(
-        "adapter_fmt_http_over_limit_connections_total",
-        "counter",
-        "HTTP connections accepted over --max-connections (answered /healthz and /metrics only).",
-        connections.over_limit_total.load(Ordering::Relaxed),
-    );
+    }
     let name = "adapter_fmt_records_by_format_total";
     let _ = writeln!(
         out,
