@@ -827,16 +827,20 @@ mod tests {
             format!("{{\"n\":50,\"pad\":\"{}\"}}\n", "y".repeat(40_000)).as_bytes(),
         );
         let text = array(&hub, None, None);
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let numbers: Vec<u64> = value
+        assert_eq!(numbers(&text), (0..=50).collect::<Vec<_>>());
+        assert!(text.ends_with("}]\n"));
+        assert_eq!(array(&hub, None, Some(0)), "[]\n");
+    }
+
+    /// The `n` of each record of a JSON array.
+    fn numbers(text: &str) -> Vec<u64> {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        value
             .as_array()
             .unwrap()
             .iter()
             .map(|r| r["n"].as_u64().unwrap())
-            .collect();
-        assert_eq!(numbers, (0..=50).collect::<Vec<_>>());
-        assert!(text.ends_with("}]\n"));
-        assert_eq!(array(&hub, None, Some(0)), "[]\n");
+            .collect()
     }
 
     #[test]
@@ -862,15 +866,8 @@ mod tests {
             String::from_utf8_lossy(&first),
             String::from_utf8_lossy(&rest)
         );
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let numbers: Vec<u64> = value
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["n"].as_u64().unwrap())
-            .collect();
         // The array ends with the newest record when the request came.
-        assert_eq!(numbers, [1, 2, 3, 9, 10]);
+        assert_eq!(numbers(&text), [1, 2, 3, 9, 10]);
         assert_eq!(hub.unsent.load(Ordering::Relaxed), 5);
     }
 }

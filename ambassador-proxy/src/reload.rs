@@ -85,21 +85,12 @@ impl Reloader {
                 }
                 else => return,
             };
-            match self.reload().await {
-                Ok(true) => {
-                    self.stats.reloads.incr();
-                    self.stats.reloaded(true);
-                    info!(trigger, file = %self.path.display(), "configuration reloaded");
-                }
-                Ok(false) => {
-                    self.stats.reloaded(true);
-                    debug!(trigger, "configuration unchanged");
-                }
-                Err(e) => {
-                    self.stats.reload_failures.incr();
-                    self.stats.reloaded(false);
-                    error!(trigger, error = %e, "new configuration refused; the running one stays");
-                }
+            let outcome = self.reload().await;
+            self.stats.reloaded(outcome.as_ref().ok().copied());
+            match outcome {
+                Ok(true) => info!(trigger, file = %self.path.display(), "configuration reloaded"),
+                Ok(false) => debug!(trigger, "configuration unchanged"),
+                Err(e) => error!(trigger, error = %e, "new configuration refused; the running one stays"),
             }
         }
     }

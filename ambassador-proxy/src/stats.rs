@@ -240,18 +240,22 @@ impl Stats {
             last_reload_success: Counter::default(),
             pools: ArcSwap::from_pointee(pools),
         };
-        stats.reloaded(true);
+        stats.reloaded(Some(false));
         stats
     }
 
-    /// Records a reload's outcome (a load at start counts as a success).
-    pub fn reloaded(&self, ok: bool) {
-        self.last_reload_successful.set(u64::from(ok));
-        if ok {
-            let now = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            self.last_reload_success.set(now);
+    /// Records a reload's outcome: `Some(changed)` when the file was
+    /// loaded (a load at start counts as one), `None` when it was refused.
+    pub fn reloaded(&self, outcome: Option<bool>) {
+        self.last_reload_successful.set(u64::from(outcome.is_some()));
+        match outcome {
+            Some(changed) => {
+                if changed {
+                    self.reloads.incr();
+                }
+                self.last_reload_success.set(unix_seconds());
+            }
+            None => self.reload_failures.incr(),
         }
     }
 
@@ -267,9 +271,7 @@ impl Stats {
 
     /// The JSON document, in twemproxy's shape.
     pub fn to_json(&self) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = unix_seconds();
         let pools = self.pools();
         let mut out = String::new();
         let _ = write!(
@@ -356,6 +358,13 @@ pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
             let _ = stream.shutdown().await;
         });
     }
+}
+
+/// Now, in seconds since the Unix epoch.
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
