@@ -132,17 +132,9 @@ impl Limits {
     }
 }
 
-/// The process's soft limit of open files, from `/proc/self/limits`
-/// (`None` when unlimited or unreadable).
+/// The process's soft limit of open files (`None` when unlimited).
 pub fn open_files_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    limits
-        .lines()
-        .find_map(|line| line.strip_prefix("Max open files"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
 }
 
 /// The server's connections, for the limit and for `/metrics`.

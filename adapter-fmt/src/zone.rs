@@ -79,6 +79,15 @@ pub enum ZoneSpec {
 }
 
 impl ZoneSpec {
+    /// The offset from UTC in seconds, unless the zone is a named one
+    /// (whose offset depends on the date).
+    pub fn fixed_seconds(self) -> Option<i32> {
+        match self {
+            ZoneSpec::Offset(seconds) | ZoneSpec::Abbreviation(seconds) => Some(seconds),
+            ZoneSpec::Named(_) => None,
+        }
+    }
+
     /// The instant of wall-clock time `local` in this zone.
     pub fn to_utc(self, local: NaiveDateTime) -> DateTime<Utc> {
         match self {
@@ -198,14 +207,10 @@ impl FromStr for UserZone {
         }
         let mut cursor = Cursor::new(text.as_bytes(), 0);
         let spec = offset(&mut cursor).or_else(|| abbreviation(&mut cursor));
-        match spec {
-            Some(ZoneSpec::Offset(seconds) | ZoneSpec::Abbreviation(seconds))
-                if cursor.pos() == text.len() =>
-            {
-                FixedOffset::east_opt(seconds)
-                    .map(UserZone::Fixed)
-                    .ok_or_else(|| format!("offset out of range: {text}"))
-            }
+        match spec.and_then(ZoneSpec::fixed_seconds) {
+            Some(seconds) if cursor.pos() == text.len() => FixedOffset::east_opt(seconds)
+                .map(UserZone::Fixed)
+                .ok_or_else(|| format!("offset out of range: {text}")),
             _ => Err(format!(
                 "unknown time zone {text:?}: give an IANA name (Europe/Berlin), an offset (+01:00) or UTC"
             )),
@@ -251,10 +256,7 @@ mod tests {
     use super::*;
 
     fn parse_offset(text: &str) -> Option<i32> {
-        match offset(&mut Cursor::new(text.as_bytes(), 0))? {
-            ZoneSpec::Offset(seconds) | ZoneSpec::Abbreviation(seconds) => Some(seconds),
-            ZoneSpec::Named(_) => None,
-        }
+        offset(&mut Cursor::new(text.as_bytes(), 0))?.fixed_seconds()
     }
 
     #[test]
