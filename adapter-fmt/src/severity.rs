@@ -16,8 +16,10 @@ pub struct Severity<'a> {
     pub number: u8,
 }
 
-/// How many words from the start of a line a level word may be.
-const LEADING_WORDS: usize = 6;
+/// How many words from the start of a line a level word may be (BlueGene/L
+/// writes its ninth: `- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11
+/// 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO`).
+const LEADING_WORDS: usize = 10;
 
 /// The level words, upper case, and their OpenTelemetry numbers.
 const WORDS: &[(&str, u8)] = &[
@@ -82,11 +84,17 @@ pub fn severity(line: &[u8], format: Option<Format>) -> Option<Severity<'_>> {
     }
     words
         .find_map(|word| {
+            let bracketed = matches!(
+                (word.first(), word.last()),
+                (Some(b'['), Some(b']')) | (Some(b'<'), Some(b'>'))
+            );
             let word = trim_punctuation(word);
-            // Upper case only: `error` in a sentence is not a level.
-            (word.iter().all(u8::is_ascii_uppercase))
-                .then(|| named(word))
-                .flatten()
+            // `WARN`, `Info` (Windows' CBS log), or any case in brackets
+            // (Apache's `[notice]`): `error` in a sentence is not a level.
+            let capitalised = word.first().is_some_and(u8::is_ascii_uppercase)
+                && (word[1..].iter().all(u8::is_ascii_uppercase)
+                    || word[1..].iter().all(u8::is_ascii_lowercase));
+            (capitalised || bracketed).then(|| named(word)).flatten()
         })
         .or_else(|| keyed(line))
 }
@@ -254,6 +262,26 @@ mod tests {
         assert_eq!(level(r#"{"level":50,"msg":"x"}"#, None), some("50", 17));
         // Prose is not a level.
         assert_eq!(level("2026-11-26 18:03:08 the error was handled", None), None);
-        assert_eq!(level("2026-11-26 18:03:08 a b c d e f ERROR", None), None);
+        assert_eq!(level("2026-11-26 18:03:08 a b c d e f g h i ERROR", None), None);
+        // Real lines whose levels loghub's parsed columns give (Apache,
+        // Windows' CBS log, BlueGene/L).
+        assert_eq!(
+            level("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok", None),
+            some("notice", 10)
+        );
+        assert_eq!(
+            level(
+                "2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack",
+                None
+            ),
+            some("Info", 9)
+        );
+        assert_eq!(
+            level(
+                "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
+                None
+            ),
+            some("INFO", 9)
+        );
     }
 }
