@@ -33,6 +33,7 @@ use std::process::ExitCode;
 
 use adapter_fmt::detect::{detect, Assumptions, Context, DetectConfig, Detected};
 use adapter_fmt::evidence::Evidence;
+use adapter_fmt::severity::severity;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use serde_json::Value;
 
@@ -77,6 +78,10 @@ struct Tally {
     right: usize,
     absent: usize,
     wrong: usize,
+    /// Lines whose source states their level (loghub's Level column), and
+    /// those whose level adapter-fmt read as stated (any case).
+    levels: usize,
+    levels_right: usize,
     /// Wrong lines by kind of miss.
     kinds: Vec<(String, usize)>,
     shown_wrong: Vec<String>,
@@ -241,6 +246,13 @@ fn run_source(
             now,
         };
         let found = detect(line, &mut ctx);
+        if let Some(stated) = row.get("level").and_then(Value::as_str) {
+            let format = found.as_ref().map(|f| f.timestamp.format);
+            let read = severity(line, format).map(|s| s.text);
+            tally.levels += 1;
+            tally.levels_right +=
+                usize::from(read.is_some_and(|r| r.eq_ignore_ascii_case(stated.as_bytes())));
+        }
         let (verdict, kind) = judge(&expected, found.as_ref());
         tally.lines += 1;
         match verdict {
@@ -483,6 +495,8 @@ fn report(tallies: &[(String, Tally)]) -> ExitCode {
             sum.right += t.right;
             sum.absent += t.absent;
             sum.wrong += t.wrong;
+            sum.levels += t.levels;
+            sum.levels_right += t.levels_right;
         }
     }
     for (corpus, t) in &per_corpus {
@@ -503,7 +517,17 @@ fn report(tallies: &[(String, Tally)]) -> ExitCode {
         }
     }
 
+    println!(
+        "\nlevels as the sources state them: {} of {} right",
+        total.levels_right, total.levels
+    );
     let mut failures = Vec::new();
+    if total.levels_right < total.levels {
+        failures.push(format!(
+            "{} stated levels not read as stated",
+            total.levels - total.levels_right
+        ));
+    }
     let share = total.right as f64 / total.lines.max(1) as f64;
     if share < TARGET_RIGHT {
         failures.push(format!(

@@ -11,7 +11,9 @@
 The truth for every line comes from its source, never from adapter-fmt:
 
 * loghub/<System>.truth.csv: the timestamp columns of loghub's own parsed
-  file (<System>_2k.log_structured.csv), trimmed to those columns.
+  file (<System>_2k.log_structured.csv), trimmed to those columns, and its
+  Level column where that holds the line's level (`level` in the
+  expectations).
 * patterns/<collection>.cases.jsonl: one case per line, holding the log
   line, where it comes from, and the value the collection states for it
   (the timestamp text its grok pattern or lnav regex captures, or the
@@ -266,6 +268,9 @@ LOGHUB = {
 # Columns kept besides those above: the human-readable dates of the two
 # supercomputer logs, checked against their Unix time (US Pacific).
 LOGHUB_EXTRA = {"BGL": ["Time"], "Thunderbird": ["Date", "Month", "Day", "Time"]}
+# Systems whose parsed Level column is the line's level (Linux's holds the
+# host name).
+LOGHUB_LEVEL = {"Android", "Apache", "BGL", "HDFS", "Hadoop", "OpenStack", "Spark", "Windows", "Zookeeper"}
 
 
 def loghub_expected(system: str) -> list:
@@ -284,7 +289,8 @@ def loghub_expected(system: str) -> list:
         else:
             stamp = strptime(text, fmt)
         check_loghub_row(system, line, row, stamp)
-        out.append({"line": number, **expectation(stamp), "loghub_line": int(row["LineId"])})
+        level = {"level": row["Level"]} if system in LOGHUB_LEVEL else {}
+        out.append({"line": number, **expectation(stamp), **level, "loghub_line": int(row["LineId"])})
     return out
 
 
@@ -409,7 +415,8 @@ def git_head(gitdir: str) -> str:
 
 def extract_loghub(gitdir: str):
     """Lines 1, 3, 5, ... 1999 of each <System>_2k.log (LF endings), and the
-    same rows of its structured CSV, cut to LineId and the timestamp columns."""
+    same rows of its structured CSV, cut to LineId, the timestamp columns and
+    the level."""
     (DATA / "loghub").mkdir(exist_ok=True)
     for system, (columns, _) in LOGHUB.items():
         raw = git_show(gitdir, f"{system}/{system}_2k.log").decode("utf-8")
@@ -419,7 +426,8 @@ def extract_loghub(gitdir: str):
         rows = list(csv.DictReader(io.StringIO(git_show(gitdir, f"{system}/{system}_2k.log_structured.csv")
                                                .decode("utf-8"))))
         assert len(rows) == len(lines) == 2000, system
-        keep = ["LineId"] + columns + [c for c in LOGHUB_EXTRA.get(system, []) if c not in columns]
+        extra = LOGHUB_EXTRA.get(system, []) + (["Level"] if system in LOGHUB_LEVEL else [])
+        keep = ["LineId"] + columns + [c for c in extra if c not in columns]
         with (DATA / "loghub" / f"{system}.log").open("w", encoding="utf-8", newline="\n") as f:
             for i in range(0, 2000, 2):
                 f.write(lines[i] + "\n")
