@@ -18,9 +18,8 @@
 //! in `DISAGREEMENTS` with our instant and why.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use chrono::{DateTime, Datelike, NaiveDateTime};
 
@@ -238,23 +237,16 @@ fn read_cases(dir: &Path) -> Vec<Case> {
 
 /// adapter-fmt's records for one source's lines, in Zurich time.
 fn run_adapter(cases: &[&Case]) -> Vec<serde_json::Value> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"))
-        .args(["--default-tz", "Europe/Zurich", "--output-tz", "Europe/Zurich"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("adapter-fmt starts");
-    let mut input = String::new();
-    for case in cases {
-        input.push_str(&case.line);
-        input.push('\n');
-    }
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("adapter-fmt runs");
-    writer.join().expect("writer").expect("stdin written");
-    assert!(output.status.success(), "adapter-fmt failed: {}", output.status);
-    let records: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
+    command.args(["--default-tz", "Europe/Zurich", "--output-tz", "Europe/Zurich"]);
+    let input: String = cases.iter().map(|case| format!("{}\n", case.line)).collect();
+    let finished = testkit::run_with_stdin(command, input.as_bytes());
+    assert!(
+        finished.status.success(),
+        "adapter-fmt failed: {}",
+        finished.stderr
+    );
+    let records: Vec<serde_json::Value> = String::from_utf8(finished.stdout)
         .expect("UTF-8 output")
         .lines()
         .map(|line| serde_json::from_str(line).expect("a JSON record"))

@@ -164,19 +164,15 @@ fn stdin_comes_out_as_from_gnu_tail() {
     ];
     for (i, (args, input)) in cases.iter().enumerate() {
         let run = |program: &str| {
-            let mut child = Command::new(program)
-                .args(*args)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut stdin = child.stdin.take().unwrap();
-            let input = input.to_string();
-            let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, input.as_bytes()));
-            let output = child.wait_with_output().unwrap();
-            writer.join().unwrap().unwrap();
-            assert!(output.status.success(), "{program} {args:?} failed");
-            output.stdout
+            let mut command = Command::new(program);
+            command.args(*args);
+            let finished = testkit::run_with_stdin(command, input.as_bytes());
+            assert!(
+                finished.status.success(),
+                "{program} {args:?} failed: {}",
+                finished.stderr
+            );
+            finished.stdout
         };
         assert_eq!(run(binary()), run("tail"), "case {i}: {args:?}");
     }
