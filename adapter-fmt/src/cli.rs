@@ -1,11 +1,11 @@
 //! The command line of `adapter-fmt`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use sidecar_tail::cli::parse_interval;
-use sidecar_tail::{StartAt, TailConfig, WatchMode};
+use podkit::values::{parse_interval, parse_size_or_zero};
+use sidecar_tail::cli::FollowArgs;
+use sidecar_tail::TailConfig;
 
 use crate::detect::{DateOrderMode, DetectConfig, UserFormat};
 use crate::encode::{check_time_format, OutputFormat, TimeStyle};
@@ -21,7 +21,7 @@ use crate::zone::UserZone;
 #[command(name = "adapter-fmt", version, after_help = EXAMPLES)]
 pub struct Cli {
     /// Files or globs to follow (with sidecar-tail's guarantees across
-    /// rotation); none, or `-`, reads stdin until EOF.
+    /// rotation, and its flags below); none, or `-`, reads stdin until EOF.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
@@ -95,7 +95,7 @@ pub struct Cli {
     /// default, 8 MiB, leaves room in the example pod's 64 MiB for
     /// --max-connections clients that all stop reading (each holds about
     /// 39 KiB: responses are streamed from the buffer, not copied).
-    #[arg(long, default_value = "8MiB", value_name = "BYTES", value_parser = parse_bytes)]
+    #[arg(long, default_value = "8MiB", value_name = "BYTES", value_parser = parse_size_or_zero)]
     pub buffer_bytes: usize,
 
     /// Serve at most N HTTP connections at once (fewer if the open-file
@@ -116,26 +116,19 @@ pub struct Cli {
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_interval)]
     pub write_timeout: Duration,
 
-    /// Read the files to their end and exit, instead of following them.
-    #[arg(long)]
-    pub no_follow: bool,
-
-    /// Keep each file's delivered offset here, so a restart resumes exactly.
-    #[arg(long, value_name = "FILE")]
-    pub checkpoint: Option<PathBuf>,
-
-    /// Poll files every INTERVAL instead of using inotify.
-    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
-    pub poll: Option<Duration>,
-
-    /// Lines longer than this are split into records of this size. Accepts
-    /// K, M, KiB, MiB suffixes, as sidecar-tail's --max-line-bytes.
-    #[arg(long, default_value = "1MiB", value_name = "BYTES", value_parser = parse_bytes)]
-    pub max_line_bytes: usize,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub following: FollowArgs,
 
     /// Format of diagnostics on stderr (level set by RUST_LOG, default warn).
-    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
-    pub log_format: sidecar_tail::cli::LogFormat,
+    #[arg(
+        long,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT",
+        help_heading = "Diagnostics"
+    )]
+    pub log_format: podkit::log::LogFormat,
 }
 
 const EXAMPLES: &str = "\
@@ -187,15 +180,7 @@ impl Cli {
 
     /// The file follower's settings.
     pub fn tail_config(&self) -> TailConfig {
-        TailConfig {
-            paths: self.paths.clone(),
-            start: StartAt::Line(1),
-            follow: !self.no_follow,
-            watch: self.poll.map_or(WatchMode::Events, WatchMode::Poll),
-            max_line_bytes: self.max_line_bytes.max(1),
-            checkpoint: self.checkpoint.clone(),
-            ..TailConfig::default()
-        }
+        self.following.tail_config(&self.paths)
     }
 
     /// The HTTP server's connection limits.
@@ -214,15 +199,6 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(format!("{e}")),
     }
-}
-
-/// A size in bytes as sidecar-tail reads its sizes (`65536`, `64KiB`,
-/// `8M`), where `0` is allowed too.
-fn parse_bytes(text: &str) -> Result<usize, String> {
-    if text.trim() == "0" {
-        return Ok(0);
-    }
-    sidecar_tail::cli::parse_size(text)
 }
 
 fn parse_time_format(text: &str) -> Result<String, String> {
@@ -249,15 +225,11 @@ mod tests {
 
     #[test]
     fn byte_sizes() {
-        assert_eq!(parse_bytes("4096"), Ok(4096));
-        assert_eq!(parse_bytes("8MiB"), Ok(8 << 20));
-        assert_eq!(parse_bytes("64k"), Ok(64 << 10));
-        assert_eq!(parse_bytes("1 G"), Ok(1 << 30));
-        assert!(parse_bytes("lots").is_err());
-        assert!(parse_bytes("3 parsecs").is_err());
         assert_eq!(Cli::parse_from(["adapter-fmt"]).buffer_bytes, 8 << 20);
         assert_eq!(
-            Cli::parse_from(["adapter-fmt", "--max-line-bytes", "64KiB"]).max_line_bytes,
+            Cli::parse_from(["adapter-fmt", "--max-line-bytes", "64KiB"])
+                .following
+                .max_line_bytes,
             64 << 10
         );
         assert!(Cli::try_parse_from(["adapter-fmt", "--max-connections", "0"]).is_err());

@@ -17,12 +17,12 @@ use adapter_fmt::encode::{Encoder, OutputFormat};
 use adapter_fmt::hub::Hub;
 use adapter_fmt::pipeline::Pipeline;
 use adapter_fmt::server::{serve, Limits, ServerState};
-use sidecar_tail::cli::{exit_code, init_tracing};
+use podkit::exit_code;
 use sidecar_tail::{Tailer, Waker};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    podkit::log::init_stderr(cli.log_format);
     exit_code(run(&cli))
 }
 

@@ -20,7 +20,6 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -34,11 +33,13 @@ use chrono::{DateTime, Utc};
 use futures_util::stream;
 use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{HeaderValue, ALLOW, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use podkit::http::respond;
+use podkit::prometheus::Kind;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -226,7 +227,7 @@ impl Drop for OverLimit {
 
 /// Accepts connections until the runtime stops. A failed accept (out of
 /// file descriptors, say) closes the oldest connection over the limit to
-/// make room, or is logged and retried; it is never fatal.
+/// make room, or is logged and retried ([`podkit::http::accept_loop`]).
 pub async fn serve(listener: TcpListener, state: ServerState, limits: Limits) {
     let fitted = limits.fit(open_files_limit());
     if fitted.max_connections < limits.max_connections {
@@ -238,28 +239,16 @@ pub async fn serve(listener: TcpListener, state: ServerState, limits: Limits) {
     }
     let connections = state.connections.clone();
     connections.max.store(fitted.max_connections, Ordering::Relaxed);
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                if connections.close_oldest_over_limit() {
-                    debug!(error = %e, "accepting a connection failed; closed one over the limit");
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                } else {
-                    warn!(error = %e, "accepting a connection failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                continue;
-            }
-        };
-        if connections.open.load(Ordering::Relaxed) < fitted.max_connections {
-            let slot = Slot::Within(Within::new(&connections));
-            tokio::spawn(serve_connection(stream, state.clone(), limits, slot));
+    let make_room = || connections.close_oldest_over_limit();
+    podkit::http::accept_loop(&listener, "http", make_room, |stream| {
+        let slot = if connections.open.load(Ordering::Relaxed) < fitted.max_connections {
+            Slot::Within(Within::new(&connections))
         } else {
-            let slot = Slot::Over(connections.admit_over_limit(fitted.over_limit_slots));
-            tokio::spawn(serve_connection(stream, state.clone(), limits, slot));
-        }
-    }
+            Slot::Over(connections.admit_over_limit(fitted.over_limit_slots))
+        };
+        tokio::spawn(serve_connection(stream, state.clone(), limits, slot));
+    })
+    .await;
 }
 
 fn http1_builder(limits: &Limits) -> http1::Builder {
@@ -617,64 +606,49 @@ fn follow(state: &ServerState, query: &LogsQuery) -> Response<Body> {
 }
 
 fn metrics(state: &ServerState) -> Response<Body> {
+    use podkit::prometheus::Kind::{Counter, Gauge};
     let m = &state.metrics;
     let hub = &state.hub;
     let connections = &state.connections;
-    let mut out = String::new();
-    // Name, type, help and value of every single-valued metric.
-    let metrics: [(&str, &str, &str, u64); 13] = [
-        ("adapter_fmt_lines_read_total", "counter", "Lines read from all sources.", m.lines_read.load(Ordering::Relaxed)),
-        ("adapter_fmt_records_written_total", "counter", "Records written.", m.records_written.load(Ordering::Relaxed)),
-        ("adapter_fmt_lines_without_timestamp_total", "counter", "Records whose line had no recognisable timestamp.", m.without_timestamp.load(Ordering::Relaxed)),
-        ("adapter_fmt_buffer_records", "gauge", "Records in the ring buffer.", hub.len() as u64),
-        ("adapter_fmt_buffer_capacity", "gauge", "Capacity of the ring buffer in records (--buffer).", hub.capacity() as u64),
-        ("adapter_fmt_buffer_bytes", "gauge", "Bytes of records (their JSON) in the ring buffer.", hub.bytes() as u64),
-        ("adapter_fmt_buffer_capacity_bytes", "gauge", "Capacity of the ring buffer in bytes (--buffer-bytes).", hub.max_bytes() as u64),
-        ("adapter_fmt_followers", "gauge", "Clients following /logs right now.", hub.followers.load(Ordering::Relaxed) as u64),
-        ("adapter_fmt_follow_skipped_records_total", "counter", "Records skipped for followers that read too slowly.", hub.skipped.load(Ordering::Relaxed)),
-        ("adapter_fmt_logs_unsent_records_total", "counter", "Records left out of GET /logs responses: they left the buffer before their slow client read them.", hub.unsent.load(Ordering::Relaxed)),
-        ("adapter_fmt_http_connections", "gauge", "HTTP connections served within --max-connections, open now.", connections.open.load(Ordering::Relaxed) as u64),
-        ("adapter_fmt_http_connections_max", "gauge", "--max-connections, as fitted to the open-file limit.", connections.max.load(Ordering::Relaxed) as u64),
-        ("adapter_fmt_http_over_limit_connections_total", "counter", "HTTP connections accepted over --max-connections (answered /healthz and /metrics only).", connections.over_limit_total.load(Ordering::Relaxed)),
+    let mut out = podkit::prometheus::Exposition::new("adapter_fmt_");
+    let single: [(&str, Kind, &str, u64); 13] = [
+        ("lines_read_total", Counter, "Lines read from all sources.", m.lines_read.load(Ordering::Relaxed)),
+        ("records_written_total", Counter, "Records written.", m.records_written.load(Ordering::Relaxed)),
+        ("lines_without_timestamp_total", Counter, "Records whose line had no recognisable timestamp.", m.without_timestamp.load(Ordering::Relaxed)),
+        ("buffer_records", Gauge, "Records in the ring buffer.", hub.len() as u64),
+        ("buffer_capacity", Gauge, "Capacity of the ring buffer in records (--buffer).", hub.capacity() as u64),
+        ("buffer_bytes", Gauge, "Bytes of records (their JSON) in the ring buffer.", hub.bytes() as u64),
+        ("buffer_capacity_bytes", Gauge, "Capacity of the ring buffer in bytes (--buffer-bytes).", hub.max_bytes() as u64),
+        ("followers", Gauge, "Clients following /logs right now.", hub.followers.load(Ordering::Relaxed) as u64),
+        ("follow_skipped_records_total", Counter, "Records skipped for followers that read too slowly.", hub.skipped.load(Ordering::Relaxed)),
+        ("logs_unsent_records_total", Counter, "Records left out of GET /logs responses: they left the buffer before their slow client read them.", hub.unsent.load(Ordering::Relaxed)),
+        ("http_connections", Gauge, "HTTP connections served within --max-connections, open now.", connections.open.load(Ordering::Relaxed) as u64),
+        ("http_connections_max", Gauge, "--max-connections, as fitted to the open-file limit.", connections.max.load(Ordering::Relaxed) as u64),
+        ("http_over_limit_connections_total", Counter, "HTTP connections accepted over --max-connections (answered /healthz and /metrics only).", connections.over_limit_total.load(Ordering::Relaxed)),
     ];
-    for (name, kind, help, value) in metrics {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    for (name, kind, help, value) in single {
+        out.single(name, kind, help, value);
     }
-    let name = "adapter_fmt_records_by_format_total";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Records per detected timestamp format.\n# TYPE {name} counter"
+    out.family(
+        "records_by_format_total",
+        Counter,
+        "Records per detected timestamp format.",
+        Format::ALL.iter().zip(&m.per_format).map(|(format, count)| {
+            (
+                format!("format=\"{}\"", format.name()),
+                count.load(Ordering::Relaxed),
+            )
+        }),
     );
-    for (format, count) in Format::ALL.iter().zip(&m.per_format) {
-        let _ = writeln!(
-            out,
-            "{name}{{format=\"{}\"}} {}",
-            format.name(),
-            count.load(Ordering::Relaxed)
-        );
-    }
     respond(
         StatusCode::OK,
-        "text/plain; version=0.0.4",
-        Full::new(Bytes::from(out)).boxed(),
+        podkit::http::PROMETHEUS_TEXT,
+        Full::new(Bytes::from(out.finish())).boxed(),
     )
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Body> {
-    respond(
-        status,
-        "text/plain; charset=utf-8",
-        Full::new(Bytes::copy_from_slice(body.as_bytes())).boxed(),
-    )
-}
-
-fn respond(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
+    podkit::http::text(status, Bytes::copy_from_slice(body.as_bytes())).map(BodyExt::boxed)
 }
 
 /// A connection whose writes fail once they have made no progress for

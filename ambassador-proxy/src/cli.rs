@@ -40,7 +40,7 @@ pub struct Cli {
 
     /// Format of the log.
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
-    pub log_format: sidecar_tail::cli::LogFormat,
+    pub log_format: podkit::log::LogFormat,
 
     /// twemproxy's YAML configuration file.
     #[arg(short = 'c', long = "conf-file", value_name = "FILE")]
@@ -99,7 +99,7 @@ pub struct Cli {
     /// How many bytes of replies a client may leave unread before the proxy
     /// stops reading its requests (it is held back; its server connections
     /// keep flowing for the other clients).
-    #[arg(long, default_value = "4MiB", value_name = "SIZE", value_parser = sidecar_tail::cli::parse_size)]
+    #[arg(long, default_value = "4MiB", value_name = "SIZE", value_parser = podkit::values::parse_size)]
     pub client_reply_buffer: usize,
 
     /// On SIGTERM or SIGINT, how long answering the requests in flight may take.

@@ -30,7 +30,9 @@ pub enum Keys {
     /// `numkeys` at this position, the keys right after it (ZUNIONSTORE's
     /// sources); `extra` positions before it are keys too (its destination).
     Counted {
+        /// Where `numkeys` is.
         numkeys_at: usize,
+        /// Positions before it that are keys too.
         extra: &'static [usize],
     },
 }

@@ -2,11 +2,9 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
-use tracing::warn;
 
 use crate::client::serve_client;
 use crate::config::{ListenAddr, PoolConfig};
@@ -54,27 +52,21 @@ impl Listener {
 
     /// Accepts clients until `stopping` turns true, each served by a task
     /// of its own. A failed accept (out of file descriptors, say) is logged
-    /// and retried. Beyond `client_connections` (when not 0), a new client
-    /// is closed at once, as twemproxy does.
+    /// and retried ([`podkit::http::accept_loop`]). Beyond
+    /// `client_connections` (when not 0), a new client is closed at once,
+    /// as twemproxy does.
     pub async fn serve(self, pool: Arc<PoolSlot>, stopping: watch::Receiver<bool>) {
         let full = || {
             let runtime = pool.load();
             let limit = u64::from(runtime.config.client_connections);
             limit > 0 && runtime.stats.client_connections.get() >= limit
         };
-        let mut stop = stopping.clone();
-        loop {
-            let accept = async {
-                match &self {
-                    Listener::Tcp(listener) => listener.accept().await.map(|(s, _)| Accepted::Tcp(s)),
-                    Listener::Unix(listener) => listener.accept().await.map(|(s, _)| Accepted::Unix(s)),
-                }
-            };
-            let accepted = tokio::select! {
-                accepted = accept => accepted,
-                _ = stop.changed() => return,
-            };
-            let accepted = accepted.map(|stream| {
+        let name = pool.load().config.name.clone();
+        let accepting = podkit::http::accept_loop(
+            &self,
+            &name,
+            || false,
+            |stream| {
                 if full() {
                     pool.load().stats.client_err.incr();
                     return;
@@ -94,18 +86,32 @@ impl Listener {
                         tokio::spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
                     }
                 }
-            });
-            if let Err(e) = accepted {
-                warn!(pool = %pool.load().config.name, error = %e, "accepting a client failed; retrying");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            },
+        );
+        let mut stop = stopping.clone();
+        tokio::select! {
+            () = accepting => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+impl podkit::http::Accept for Listener {
+    type Stream = Accepted;
+
+    async fn accept_one(&self) -> std::io::Result<Accepted> {
+        match self {
+            Listener::Tcp(listener) => listener.accept().await.map(|(s, _)| Accepted::Tcp(s)),
+            Listener::Unix(listener) => listener.accept().await.map(|(s, _)| Accepted::Unix(s)),
         }
     }
 }
 
 /// A client connection just accepted.
-enum Accepted {
+pub enum Accepted {
+    /// Over TCP.
     Tcp(tokio::net::TcpStream),
+    /// Over a unix socket.
     Unix(tokio::net::UnixStream),
 }
 

@@ -5,19 +5,12 @@
 //! line naming it to the log before the process dies of it.
 
 use std::fs::File;
-use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
-use sidecar_tail::cli::LogFormat;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{reload, Registry};
+use podkit::log::LogFormat;
 
 /// The tracing filter for nutcracker's `-v` level (0 to 11): 4 warnings,
 /// 5 and 6 notices and information (nutcracker's default, 5, says what it
@@ -32,43 +25,11 @@ pub fn level_filter(verbosity: u8) -> &'static str {
     }
 }
 
-/// Where log lines go: the `-o` file, or stderr.
-#[derive(Clone)]
-struct Destination(Arc<Mutex<Option<File>>>);
-
-/// One event's write, under the destination's lock.
-struct Locked<'a>(MutexGuard<'a, Option<File>>);
-
-impl<'a> MakeWriter<'a> for Destination {
-    type Writer = Locked<'a>;
-
-    fn make_writer(&'a self) -> Locked<'a> {
-        Locked(self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-}
-
-impl Write for Locked<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        match self.0.as_mut() {
-            Some(file) => file.write(bytes),
-            None => std::io::stderr().write(bytes),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self.0.as_mut() {
-            Some(file) => file.flush(),
-            None => std::io::stderr().flush(),
-        }
-    }
-}
-
 /// The running log: reopened and re-levelled by signals.
 pub struct Log {
     path: Option<PathBuf>,
-    destination: Destination,
+    log: podkit::log::Log,
     verbosity: AtomicU8,
-    filter: reload::Handle<Targets, Registry>,
 }
 
 /// The file descriptor a fatal signal's line is written to.
@@ -88,30 +49,12 @@ impl Log {
     pub fn init(format: LogFormat, verbosity: u8, path: Option<&Path>) -> anyhow::Result<Log> {
         let file = path.map(open).transpose()?;
         FATAL_FD.store(file.as_ref().map_or(2, AsRawFd::as_raw_fd), Ordering::Relaxed);
-        let colour = file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let destination = Destination(Arc::new(Mutex::new(file)));
-        let filter = sidecar_tail::cli::log_filter(level_filter(verbosity));
-        let (filter, handle) = reload::Layer::new(filter);
-        let text = tracing_subscriber::fmt::layer()
-            .with_writer(destination.clone())
-            .with_target(false);
-        match format {
-            LogFormat::Text => tracing_subscriber::registry()
-                .with(filter)
-                .with(text.with_ansi(colour))
-                .try_init(),
-            LogFormat::Json => tracing_subscriber::registry()
-                .with(filter)
-                .with(text.json())
-                .try_init(),
-        }
-        .context("setting up the log")?;
+        let log = podkit::log::Log::init(format, level_filter(verbosity), file)?;
         install_fatal_signal_handlers();
         Ok(Log {
             path: path.map(Path::to_path_buf),
-            destination,
+            log,
             verbosity: AtomicU8::new(verbosity),
-            filter: handle,
         })
     }
 
@@ -123,7 +66,7 @@ impl Log {
         };
         let file = open(path)?;
         FATAL_FD.store(file.as_raw_fd(), Ordering::Relaxed);
-        *self.destination.make_writer().0 = Some(file);
+        self.log.set_file(file);
         Ok(())
     }
 
@@ -136,9 +79,7 @@ impl Log {
             old.saturating_sub(1)
         };
         self.verbosity.store(new, Ordering::Relaxed);
-        let _ = self
-            .filter
-            .modify(|filter| *filter = level_filter(new).parse().unwrap_or_default());
+        self.log.set_level(level_filter(new));
         new
     }
 }

@@ -17,7 +17,7 @@ use ambassador_proxy::reload::Reloader;
 use ambassador_proxy::resolve::Resolver;
 use ambassador_proxy::serving::Serving;
 use ambassador_proxy::stats::{self, Stats};
-use sidecar_tail::cli::exit_code;
+use podkit::exit_code;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

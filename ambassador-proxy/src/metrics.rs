@@ -3,43 +3,44 @@
 //! reachable server).
 
 use std::convert::Infallible;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use podkit::prometheus::{escape, Exposition, Kind};
 use tokio::net::TcpListener;
 
 use crate::stats::{CommandStats, ServerStats, Stats};
 
 /// Serves the endpoints on `listener` until the runtime stops.
 pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            continue;
-        };
-        let stats = stats.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                let response = respond(request.uri().path(), &stats);
-                async move { Ok::<_, Infallible>(response) }
+    podkit::http::accept_loop(
+        &listener,
+        "metrics",
+        || false,
+        |stream| {
+            let stats = stats.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                    let response = respond(request.uri().path(), &stats);
+                    async move { Ok::<_, Infallible>(response) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
             });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+        },
+    )
+    .await;
 }
 
 fn respond(path: &str, stats: &Stats) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match path {
-        "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4", prometheus(stats)),
+        "/metrics" => (StatusCode::OK, podkit::http::PROMETHEUS_TEXT, prometheus(stats)),
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
         "/readyz" => match unready_pools(stats) {
             pools if pools.is_empty() => (StatusCode::OK, "text/plain", "ready\n".to_owned()),
@@ -55,12 +56,7 @@ fn respond(path: &str, stats: &Stats) -> Response<Full<Bytes>> {
             "not found; try /metrics, /healthz or /readyz\n".to_owned(),
         ),
     };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
+    podkit::http::respond(status, content_type, Full::new(Bytes::from(body)))
 }
 
 fn unready_pools(stats: &Stats) -> Vec<String> {
@@ -75,7 +71,7 @@ fn unready_pools(stats: &Stats) -> Vec<String> {
 /// The counters in Prometheus text format: each family's samples together
 /// under its HELP and TYPE lines, as the format requires.
 pub fn prometheus(stats: &Stats) -> String {
-    let mut out = Exposition(String::new());
+    let mut out = Exposition::new("ambassador_");
     let all = stats.pools();
     let pools = || {
         all.iter()
@@ -83,7 +79,7 @@ pub fn prometheus(stats: &Stats) -> String {
     };
     out.family(
         "client_connections",
-        "gauge",
+        Kind::Gauge,
         "Open client connections.",
         pools().map(|(labels, pool)| (labels, pool.client_connections.get())),
     );
@@ -102,107 +98,109 @@ pub fn prometheus(stats: &Stats) -> String {
     };
     out.family(
         "commands_total",
-        "counter",
+        Kind::Counter,
         "Requests per command.",
         per_command(|c| c.requests.get()),
     );
     out.family(
         "command_errors_total",
-        "counter",
+        Kind::Counter,
         "Error replies per command, the proxy's or a server's.",
         per_command(|c| c.errors.get()),
     );
     out.family(
         "forward_errors_total",
-        "counter",
+        Kind::Counter,
         "Requests answered with an error because a server failed them.",
         pools().map(|(labels, pool)| (labels, pool.forward_error.get())),
     );
     out.family(
         "server_ejects_total",
-        "counter",
+        Kind::Counter,
         "Times a server was ejected from the ring (auto_eject_hosts).",
         pools().map(|(labels, pool)| (labels, pool.server_ejects.get())),
     );
-    out.histogram(stats);
+    histogram(&mut out, stats);
     out.family(
         "config_reloads_total",
-        "counter",
+        Kind::Counter,
         "Configuration reloads, by result.",
         [
             ("result=\"ok\"".to_owned(), stats.reloads.get()),
             ("result=\"refused\"".to_owned(), stats.reload_failures.get()),
-        ]
-        .into_iter(),
+        ],
     );
-    out.family(
+    out.single(
         "config_last_reload_successful",
-        "gauge",
+        Kind::Gauge,
         "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused.",
-        std::iter::once((String::new(), stats.last_reload_successful.get())),
+        stats.last_reload_successful.get(),
     );
-    out.family(
+    out.single(
         "config_last_reload_success_timestamp_seconds",
-        "gauge",
+        Kind::Gauge,
         "When the configuration was last loaded, at start or by a reload.",
-        std::iter::once((String::new(), stats.last_reload_success.get())),
+        stats.last_reload_success.get(),
     );
     type Read = fn(&ServerStats) -> u64;
-    let per_server: [(&str, &str, &str, Read); 10] = [
+    let per_server: [(&str, Kind, &str, Read); 10] = [
         (
             "server_up",
-            "gauge",
+            Kind::Gauge,
             "1 when the server was reachable at the last attempt.",
             |s| s.up.get(),
         ),
         (
             "server_ejected",
-            "gauge",
+            Kind::Gauge,
             "1 while the server is ejected from the ring.",
             |s| s.ejected.get(),
         ),
-        ("server_connections", "gauge", "Open server connections.", |s| {
-            s.server_connections.get()
-        }),
+        (
+            "server_connections",
+            Kind::Gauge,
+            "Open server connections.",
+            |s| s.server_connections.get(),
+        ),
         (
             "server_requests_total",
-            "counter",
+            Kind::Counter,
             "Requests sent to the server.",
             |s| s.requests.get(),
         ),
         (
             "server_responses_total",
-            "counter",
+            Kind::Counter,
             "Replies received from the server.",
             |s| s.responses.get(),
         ),
         (
             "server_request_bytes_total",
-            "counter",
+            Kind::Counter,
             "Bytes of requests sent to the server.",
             |s| s.request_bytes.get(),
         ),
         (
             "server_response_bytes_total",
-            "counter",
+            Kind::Counter,
             "Bytes of replies received from the server.",
             |s| s.response_bytes.get(),
         ),
         (
             "server_errors_total",
-            "counter",
+            Kind::Counter,
             "Connection errors with the server.",
             |s| s.server_err.get(),
         ),
         (
             "server_eof_total",
-            "counter",
+            Kind::Counter,
             "Connections the server closed.",
             |s| s.server_eof.get(),
         ),
         (
             "server_timeouts_total",
-            "counter",
+            Kind::Counter,
             "Requests to the server that timed out.",
             |s| s.server_timedout.get(),
         ),
@@ -226,64 +224,34 @@ pub fn prometheus(stats: &Stats) -> String {
             }),
         );
     }
-    out.0
+    out.finish()
 }
 
-struct Exposition(String);
-
-impl Exposition {
-    fn header(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(
-            self.0,
-            "# HELP ambassador_{name} {help}\n# TYPE ambassador_{name} {kind}"
-        );
-    }
-
-    fn family(&mut self, name: &str, kind: &str, help: &str, samples: impl Iterator<Item = (String, u64)>) {
-        self.header(name, kind, help);
-        for (labels, value) in samples {
-            if labels.is_empty() {
-                let _ = writeln!(self.0, "ambassador_{name} {value}");
-            } else {
-                let _ = writeln!(self.0, "ambassador_{name}{{{labels}}} {value}");
-            }
-        }
-    }
-
-    fn histogram(&mut self, stats: &Stats) {
-        let name = "request_duration_seconds";
-        self.header(
-            name,
-            "histogram",
-            "Time from a request's arrival to its reply, for requests that went to servers.",
-        );
-        for pool in stats.pools().iter() {
-            let p = escape(&pool.name);
-            let (buckets, count, sum_micros) = pool.latency.snapshot();
-            for (bound, cumulative) in buckets {
-                let le = bound as f64 / 1e6;
-                let _ = writeln!(
-                    self.0,
-                    "ambassador_{name}_bucket{{pool=\"{p}\",le=\"{le}\"}} {cumulative}"
-                );
-            }
-            let _ = writeln!(
-                self.0,
-                "ambassador_{name}_bucket{{pool=\"{p}\",le=\"+Inf\"}} {count}"
+/// Request durations per pool, as a Prometheus histogram.
+fn histogram(out: &mut Exposition, stats: &Stats) {
+    let name = "request_duration_seconds";
+    out.header(
+        name,
+        Kind::Histogram,
+        "Time from a request's arrival to its reply, for requests that went to servers.",
+    );
+    for pool in stats.pools().iter() {
+        let pool_label = format!("pool=\"{}\"", escape(&pool.name));
+        let (buckets, count, sum_micros) = pool.latency.snapshot();
+        for (bound, cumulative) in buckets {
+            let le = bound as f64 / 1e6;
+            out.sample(
+                &format!("{name}_bucket"),
+                &format!("{pool_label},le=\"{le}\""),
+                cumulative,
             );
-            let _ = writeln!(
-                self.0,
-                "ambassador_{name}_sum{{pool=\"{p}\"}} {}",
-                sum_micros as f64 / 1e6
-            );
-            let _ = writeln!(self.0, "ambassador_{name}_count{{pool=\"{p}\"}} {count}");
         }
+        out.sample(
+            &format!("{name}_bucket"),
+            &format!("{pool_label},le=\"+Inf\""),
+            count,
+        );
+        out.sample(&format!("{name}_sum"), &pool_label, sum_micros as f64 / 1e6);
+        out.sample(&format!("{name}_count"), &pool_label, count);
     }
-}
-
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }

@@ -347,17 +347,19 @@ fn hostname() -> String {
 
 /// Answers every connection on `listener` with the JSON document.
 pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            continue;
-        };
-        let document = stats.to_json();
-        tokio::spawn(async move {
-            let _ = stream.write_all(document.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        });
-    }
+    podkit::http::accept_loop(
+        &listener,
+        "stats",
+        || false,
+        |mut stream| {
+            let document = stats.to_json();
+            tokio::spawn(async move {
+                let _ = stream.write_all(document.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        },
+    )
+    .await;
 }
 
 /// Now, in seconds since the Unix epoch.

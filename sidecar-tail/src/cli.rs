@@ -1,10 +1,11 @@
 //! The command line: flags, their defaults, and how they become a
-//! [`TailConfig`].
+//! [`TailConfig`]. [`FollowArgs`] are the flags of following files, which
+//! adapter-fmt flattens into its own command line.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 
 use crate::follower::StartAt;
 use crate::output::OutputFormat;
@@ -26,10 +27,6 @@ pub struct Cli {
     #[arg(short = 'n', long, value_name = "[+]N", default_value = "+1", value_parser = parse_start, allow_hyphen_values = true)]
     pub lines: StartAt,
 
-    /// Print what the files hold now and exit, instead of following them.
-    #[arg(long)]
-    pub no_follow: bool,
-
     /// Output format. Default: prefixed when several files may be followed and
     /// stdout is a terminal, raw otherwise.
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -40,54 +37,9 @@ pub struct Cli {
     #[arg(long = "stderr", value_name = "GLOB", value_parser = parse_glob)]
     pub stderr: Vec<glob::Pattern>,
 
-    /// Never follow files matching GLOB (full path or file name), e.g.
-    /// '*.gz'. Repeatable.
-    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
-    pub exclude: Vec<glob::Pattern>,
-
-    /// Follow compressed files too; by default a file whose first bytes say
-    /// gzip, zstd, xz or bzip2 is skipped with one warning.
-    #[arg(long)]
-    pub compressed: bool,
-
     /// Colour the file names of prefixed output.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
-
-    /// Keep each file's delivered offset in FILE, so a restart resumes
-    /// exactly where the last run stopped.
-    #[arg(long, value_name = "FILE")]
-    pub checkpoint: Option<PathBuf>,
-
-    /// How often the checkpoint is written while lines flow: after a kill
-    /// -9, at most this much is printed again (250ms: about 0.2 % of a
-    /// core more than 1s at 100 000 lines/s).
-    #[arg(long, default_value = "250ms", value_name = "INTERVAL", value_parser = parse_interval)]
-    pub checkpoint_interval: Duration,
-
-    /// Look at every path and file every INTERVAL instead of using inotify
-    /// (for NFS and overlay volumes where inotify sees nothing). Without it,
-    /// polling every 250ms starts by itself when inotify is unavailable.
-    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
-    pub poll: Option<Duration>,
-
-    /// How often globs are evaluated again, besides directory events.
-    #[arg(long, default_value = "1s", value_name = "INTERVAL", value_parser = parse_interval)]
-    pub glob_interval: Duration,
-
-    /// Lines longer than this are written in pieces of this size (with a
-    /// warning), never dropped. Accepts K, M, KiB, MiB suffixes.
-    #[arg(long, default_value = "1MiB", value_name = "BYTES", value_parser = parse_size)]
-    pub max_line_bytes: usize,
-
-    /// On SIGTERM or SIGINT, how long reading files to their end may take.
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub drain_timeout: Duration,
-
-    /// How long a rotated-away or deleted file stays open after it last grew,
-    /// for writers that finish writing before they reopen.
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub rotate_wait: Duration,
 
     /// Follow (the default; accepted as tail's). By name or descriptor,
     /// sidecar-tail follows both: the open file to its end after a
@@ -131,9 +83,97 @@ pub struct Cli {
     #[arg(long, value_name = "PID", help_heading = TAIL)]
     pub pid: Option<i32>,
 
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub following: FollowArgs,
+
     /// Format of diagnostics on stderr (level set by RUST_LOG, default warn).
-    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
-    pub log_format: LogFormat,
+    #[arg(
+        long,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT",
+        help_heading = "Diagnostics"
+    )]
+    pub log_format: podkit::log::LogFormat,
+}
+
+/// How files are followed: the flags sidecar-tail and adapter-fmt share,
+/// flattened into each one's command line.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Following files")]
+pub struct FollowArgs {
+    /// Read what the files hold now and exit, instead of following them.
+    #[arg(long)]
+    pub no_follow: bool,
+
+    /// Never follow files matching GLOB (full path or file name), e.g.
+    /// '*.gz'. Repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub exclude: Vec<glob::Pattern>,
+
+    /// Follow compressed files too; by default a file whose first bytes say
+    /// gzip, zstd, xz or bzip2 is skipped with one warning.
+    #[arg(long)]
+    pub compressed: bool,
+
+    /// Keep each file's delivered offset in FILE, so a restart resumes
+    /// exactly where the last run stopped (on the shared volume, beside the
+    /// logs).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// How often the checkpoint is written while lines flow: after a kill
+    /// -9, at most this much is printed again (250ms: about 0.2 % of a
+    /// core more than 1s at 100 000 lines/s).
+    #[arg(long, default_value = "250ms", value_name = "INTERVAL", value_parser = podkit::values::parse_interval)]
+    pub checkpoint_interval: Duration,
+
+    /// Look at every path and file every INTERVAL instead of using inotify
+    /// (for NFS and overlay volumes where inotify sees nothing). Without it,
+    /// polling every 250ms starts by itself when inotify is unavailable.
+    #[arg(long, value_name = "INTERVAL", value_parser = podkit::values::parse_interval)]
+    pub poll: Option<Duration>,
+
+    /// How often globs are evaluated again, besides directory events.
+    #[arg(long, default_value = "1s", value_name = "INTERVAL", value_parser = podkit::values::parse_interval)]
+    pub glob_interval: Duration,
+
+    /// Lines longer than this are cut into pieces of this size (with a
+    /// warning), never dropped. Accepts K, M, KiB, MiB suffixes.
+    #[arg(long, default_value = "1MiB", value_name = "BYTES", value_parser = podkit::values::parse_size)]
+    pub max_line_bytes: usize,
+
+    /// On SIGTERM or SIGINT, how long reading files to their end may take.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// How long a rotated-away or deleted file stays open after it last grew,
+    /// for writers that finish writing before they reopen.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub rotate_wait: Duration,
+}
+
+impl FollowArgs {
+    /// The tailer's configuration for `paths`, from the first line of each
+    /// file (tail's `-n +1`), lines ending with newlines.
+    pub fn tail_config(&self, paths: &[String]) -> TailConfig {
+        TailConfig {
+            paths: paths.to_vec(),
+            start: StartAt::Line(1),
+            follow: !self.no_follow,
+            watch: self.poll.map_or(WatchMode::Events, WatchMode::Poll),
+            glob_interval: self.glob_interval,
+            max_line_bytes: self.max_line_bytes,
+            checkpoint: self.checkpoint.clone(),
+            checkpoint_interval: self.checkpoint_interval,
+            drain_timeout: self.drain_timeout,
+            rotate_wait: self.rotate_wait,
+            exclude: self.exclude.clone(),
+            compressed: self.compressed,
+            ..TailConfig::default()
+        }
+    }
 }
 
 const EXAMPLES: &str = "\
@@ -154,95 +194,17 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Format of diagnostics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per event.
-    Json,
-}
-
-/// The exit code of a run: 0 for success and for a reader that closed our
-/// stdout (nothing is wrong with us then, as for `head`), 1 with the error
-/// on stderr otherwise. Usage errors never get here: clap exits with 2.
-pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
-    let Err(error) = result else {
-        return std::process::ExitCode::SUCCESS;
-    };
-    let closed_output = error.chain().any(|cause| {
-        let io = match cause.downcast_ref::<crate::TailError>() {
-            Some(crate::TailError::Output(io)) => Some(io),
-            _ => cause.downcast_ref::<std::io::Error>(),
-        };
-        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    });
-    if closed_output {
-        return std::process::ExitCode::SUCCESS;
-    }
-    tracing::error!("{error:#}");
-    std::process::ExitCode::FAILURE
-}
-
-/// Sends diagnostics to stderr in `format`, at the level `RUST_LOG` sets
-/// (default `warn`: a sidecar's stderr is part of the pod's log stream).
-pub fn init_tracing(format: LogFormat) {
-    init_tracing_to(format, "warn", None);
-}
-
-/// The diagnostics filter: `RUST_LOG` (a level, or levels per target such
-/// as `warn,sidecar_tail=debug`), else `default_level`.
-pub fn log_filter(default_level: &str) -> tracing_subscriber::filter::Targets {
-    std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|directives| directives.parse().ok())
-        .unwrap_or_else(|| default_level.parse().unwrap_or_default())
-}
-
-/// Sends diagnostics in `format` to `file`, or to stderr without one, at the
-/// level `RUST_LOG` sets, else `default_level`.
-pub fn init_tracing_to(format: LogFormat, default_level: &str, file: Option<std::fs::File>) {
-    use std::io::IsTerminal;
-    use tracing_subscriber::fmt::writer::BoxMakeWriter;
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-
-    let colour = file.is_none() && std::io::stderr().is_terminal();
-    let writer = match file {
-        Some(file) => BoxMakeWriter::new(std::sync::Mutex::new(file)),
-        None => BoxMakeWriter::new(std::io::stderr),
-    };
-    let layer = tracing_subscriber::fmt::layer()
-        .with_writer(writer)
-        .with_target(false);
-    let registry = tracing_subscriber::registry().with(log_filter(default_level));
-    match format {
-        LogFormat::Text => registry.with(layer.with_ansi(colour)).init(),
-        LogFormat::Json => registry.with(layer.json()).init(),
-    }
-}
-
 impl Cli {
     /// The tailer's configuration.
     pub fn tail_config(&self) -> TailConfig {
         TailConfig {
-            paths: self.paths.clone(),
             start: self.bytes.unwrap_or(self.lines),
-            follow: !self.no_follow,
-            watch: self.poll.map_or(WatchMode::Events, WatchMode::Poll),
-            glob_interval: self.glob_interval,
-            max_line_bytes: self.max_line_bytes,
             delimiter: if self.zero_terminated { 0 } else { b'\n' },
-            checkpoint: self.checkpoint.clone(),
-            checkpoint_interval: self.checkpoint_interval,
-            drain_timeout: self.drain_timeout,
-            rotate_wait: self.rotate_wait,
-            exclude: self.exclude.clone(),
-            compressed: self.compressed,
             poll_interval: self
                 .sleep_interval
                 .unwrap_or(crate::tailer::FALLBACK_POLL_INTERVAL),
             until_process_dies: self.pid,
+            ..self.following.tail_config(&self.paths)
         }
     }
 
@@ -314,43 +276,6 @@ fn parse_glob(text: &str) -> Result<glob::Pattern, String> {
     glob::Pattern::new(text).map_err(|e| format!("invalid glob {text:?}: {e}"))
 }
 
-/// A duration such as `250ms`, `1s` or `2m`, more than zero, for flags.
-pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    let interval = humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 250ms, 1s, 2m)"))?;
-    if interval.is_zero() {
-        return Err("must be more than zero".into());
-    }
-    Ok(interval)
-}
-
-/// A size such as `65536`, `64KiB` or `4MiB`, for flags.
-pub fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" | "kb" => 1 << 10,
-        "m" | "mib" | "mb" => 1 << 20,
-        "g" | "gib" | "gb" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?} (use K, M, G, KiB, MiB, GiB)"
-            ))
-        }
-    };
-    let n: usize = digits
-        .parse()
-        .map_err(|_| format!("expected a size like 65536, 64KiB or 1MiB, got {text:?}"))?;
-    match n.checked_mul(multiplier) {
-        Some(0) | None => Err(format!(
-            "size {text:?} must be between 1 byte and {} bytes",
-            usize::MAX
-        )),
-        Some(bytes) => Ok(bytes),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,15 +291,6 @@ mod tests {
             "tail takes -n -3 as -n 3"
         );
         assert!(parse_start("ten").is_err());
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
-        assert_eq!(parse_size("64K"), Ok(64 << 10));
-        assert_eq!(parse_size("100"), Ok(100));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("5 parsecs").is_err());
     }
 
     #[test]

@@ -11,7 +11,8 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing::error;
 
-use sidecar_tail::cli::{exit_code, init_tracing, Cli, ColorChoice};
+use podkit::exit_code;
+use sidecar_tail::cli::{Cli, ColorChoice};
 use sidecar_tail::output::{OutputSink, Routing};
 use sidecar_tail::{Tailer, Waker};
 
@@ -21,7 +22,7 @@ const OUTPUT_BUFFER: usize = 32 * 1024;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    podkit::log::init_stderr(cli.log_format);
     exit_code(run(&cli))
 }
 
@@ -30,7 +31,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     if stdin && cli.paths.len() > 1 {
         anyhow::bail!("`-` (stdin) cannot be read together with files: run one sidecar-tail for stdin");
     }
-    if stdin && cli.checkpoint.is_some() {
+    if stdin && cli.following.checkpoint.is_some() {
         anyhow::bail!(
             "--checkpoint does not apply to `-` (stdin), which cannot be read again after a restart"
         );
@@ -39,7 +40,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         None
     } else {
         let tailer = Tailer::new(cli.tail_config())?;
-        handle_signals(tailer.waker(), cli.drain_timeout)?;
+        handle_signals(tailer.waker(), cli.following.drain_timeout)?;
         Some(tailer)
     };
 

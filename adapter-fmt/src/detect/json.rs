@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{detect, epoch, resolve, Context, Detected, Format};
 
 /// Field names tried, in order.
-pub const TIME_FIELDS: [&str; 10] = [
+pub(super) const TIME_FIELDS: [&str; 10] = [
     "time",
     "timestamp",
     "ts",

@@ -4,24 +4,24 @@
 
 use std::process::Command;
 
-pub use testkit::*;
+pub(crate) use testkit::*;
 
 /// Starts `adapter-fmt ARGS`, capturing stdout and stderr.
-pub fn adapter(args: &[&str]) -> Process {
+pub(crate) fn adapter(args: &[&str]) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
     command.args(args);
     Process::spawn(command)
 }
 
 /// Runs `adapter-fmt ARGS` on `input` as stdin, to completion.
-pub fn run_adapter(args: &[&str], input: &[u8]) -> Finished {
+pub(crate) fn run_adapter(args: &[&str], input: &[u8]) -> Finished {
     let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
     command.args(args);
     run_with_stdin(command, input)
 }
 
 /// The records of NDJSON output.
-pub fn records(stdout: &[u8]) -> Vec<serde_json::Value> {
+pub(crate) fn records(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
@@ -29,14 +29,14 @@ pub fn records(stdout: &[u8]) -> Vec<serde_json::Value> {
 }
 
 /// `curl -sS ARGS URL`: the HTTP client the tests use, a real one.
-pub fn curl(args: &[&str], url: &str) -> Finished {
+pub(crate) fn curl(args: &[&str], url: &str) -> Finished {
     let mut command = Command::new("curl");
     command.args(["-sS", "--max-time", "30"]).args(args).arg(url);
     run(command)
 }
 
 /// GETs `url` and returns the status code and body.
-pub fn get(url: &str) -> (u16, String) {
+pub(crate) fn get(url: &str) -> (u16, String) {
     let finished = curl(&["-w", "\n%{http_code}"], url);
     assert!(
         finished.status.success(),
@@ -50,7 +50,7 @@ pub fn get(url: &str) -> (u16, String) {
 
 /// Starts adapter-fmt with `args` plus `--listen` on a free port, waits
 /// until it listens, and checks `/healthz`. Returns the process and the base URL.
-pub fn serving(args: &[&str]) -> (Process, String) {
+pub(crate) fn serving(args: &[&str]) -> (Process, String) {
     let (process, port) = start_listening(|port| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
         command

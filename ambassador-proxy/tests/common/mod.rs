@@ -9,33 +9,33 @@ use std::process::Command;
 use ambassador_proxy::protocol::{next_reply, Reply};
 use bytes::BytesMut;
 
-pub use testkit::*;
+pub(crate) use testkit::*;
 
 /// A running proxy and the directory holding its configuration.
-pub struct Proxy {
+pub(crate) struct Proxy {
     /// The process.
-    pub process: Process,
+    pub(crate) process: Process,
     /// Its listen port on 127.0.0.1.
-    pub port: u16,
+    pub(crate) port: u16,
     /// Its stats port on 127.0.0.1.
-    pub stats_port: u16,
+    pub(crate) stats_port: u16,
     dir: tempfile::TempDir,
 }
 
 impl Proxy {
     /// Starts the proxy with one pool over `backends`; `settings` are extra
     /// YAML lines for the pool (indented two spaces).
-    pub fn start(backends: &[&RedisServer], settings: &str) -> Proxy {
+    pub(crate) fn start(backends: &[&RedisServer], settings: &str) -> Proxy {
         Proxy::start_with(backends, settings, &[])
     }
 
     /// [`Proxy::start`] with extra command-line arguments.
-    pub fn start_with(backends: &[&RedisServer], settings: &str, args: &[&str]) -> Proxy {
+    pub(crate) fn start_with(backends: &[&RedisServer], settings: &str, args: &[&str]) -> Proxy {
         Proxy::start_over(&server_lines(backends), settings, args)
     }
 
     /// [`Proxy::start_with`] over `servers` given as twemproxy's server lines.
-    pub fn start_over(servers: &[String], settings: &str, args: &[&str]) -> Proxy {
+    pub(crate) fn start_over(servers: &[String], settings: &str, args: &[&str]) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("proxy.yml");
         let stats_port = free_port();
@@ -56,27 +56,27 @@ impl Proxy {
     }
 
     /// Waits for the proxy to exit by itself.
-    pub fn wait(self) -> Finished {
+    pub(crate) fn wait(self) -> Finished {
         self.process.wait()
     }
 
     /// The configuration file it was started with.
-    pub fn config_path(&self) -> std::path::PathBuf {
+    pub(crate) fn config_path(&self) -> std::path::PathBuf {
         self.dir.path().join("proxy.yml")
     }
 
     /// The stats port's JSON document.
-    pub fn stats(&self) -> serde_json::Value {
+    pub(crate) fn stats(&self) -> serde_json::Value {
         stats_at(self.stats_port)
     }
 
     /// A raw connection to the proxy.
-    pub fn raw(&self) -> Raw {
+    pub(crate) fn raw(&self) -> Raw {
         Raw::connect(self.port)
     }
 
     /// A redis-rs connection to the proxy.
-    pub fn client(&self) -> redis::Connection {
+    pub(crate) fn client(&self) -> redis::Connection {
         connection(self.port)
     }
 }
@@ -84,7 +84,7 @@ impl Proxy {
 /// One pool (named `pool`) listening on 127.0.0.1:`port` over `servers`,
 /// given as twemproxy's server lines; `settings` are extra YAML lines for
 /// the pool, indented two spaces.
-pub fn pool_yaml_over(port: u16, servers: &[String], settings: &str) -> String {
+pub(crate) fn pool_yaml_over(port: u16, servers: &[String], settings: &str) -> String {
     let mut yaml = format!("pool:\n  listen: 127.0.0.1:{port}\n  redis: true\n{settings}  servers:\n");
     for server in servers {
         yaml.push_str(&format!("   - {server}\n"));
@@ -93,7 +93,7 @@ pub fn pool_yaml_over(port: u16, servers: &[String], settings: &str) -> String {
 }
 
 /// [`pool_yaml_over`] the redis-servers `backends`, weight 1 each.
-pub fn pool_yaml(port: u16, backends: &[&RedisServer], settings: &str) -> String {
+pub(crate) fn pool_yaml(port: u16, backends: &[&RedisServer], settings: &str) -> String {
     pool_yaml_over(port, &server_lines(backends), settings)
 }
 
@@ -107,7 +107,7 @@ fn server_lines(backends: &[&RedisServer]) -> Vec<String> {
 
 /// The proxy's command line for configuration file `config` and stats
 /// port `stats_port` on 127.0.0.1.
-pub fn started_with(config: &std::path::Path, stats_port: u16) -> Command {
+pub(crate) fn started_with(config: &std::path::Path, stats_port: u16) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ambassador-proxy"));
     command.args([
         "-c",
@@ -121,20 +121,20 @@ pub fn started_with(config: &std::path::Path, stats_port: u16) -> Command {
 }
 
 /// Debian's `nutcracker` (twemproxy 0.5.0), the reference.
-pub struct Nutcracker {
+pub(crate) struct Nutcracker {
     /// The process.
-    pub process: Process,
+    pub(crate) process: Process,
     /// Its listen port on 127.0.0.1.
-    pub port: u16,
+    pub(crate) port: u16,
     /// Its stats port on 127.0.0.1.
-    pub stats_port: u16,
+    pub(crate) stats_port: u16,
     /// The configuration it runs, as written.
-    pub yaml: String,
+    pub(crate) yaml: String,
 }
 
 impl Nutcracker {
     /// Starts nutcracker in `dir` with the configuration `yaml_for(listen port)`.
-    pub fn start(dir: &std::path::Path, yaml_for: impl Fn(u16) -> String) -> Nutcracker {
+    pub(crate) fn start(dir: &std::path::Path, yaml_for: impl Fn(u16) -> String) -> Nutcracker {
         let config = dir.join("nutcracker.yml");
         let stats_port = free_port();
         let (process, port) = start_listening(|port| {
@@ -157,7 +157,7 @@ impl Nutcracker {
 }
 
 /// The JSON document that the stats port `port` (ours or nutcracker's) sends.
-pub fn stats_at(port: u16) -> serde_json::Value {
+pub(crate) fn stats_at(port: u16) -> serde_json::Value {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut text = String::new();
     stream.read_to_string(&mut text).unwrap();
@@ -167,7 +167,7 @@ pub fn stats_at(port: u16) -> serde_json::Value {
 /// SETs every key through the proxy at `port` in one pipeline, on a raw
 /// connection: client libraries greet with `CLIENT SETINFO`, which
 /// nutcracker answers by closing the connection.
-pub fn set_all_through(port: u16, keys: &[Vec<u8>]) {
+pub(crate) fn set_all_through(port: u16, keys: &[Vec<u8>]) {
     let mut request = Vec::new();
     for key in keys {
         request.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n", key.len()).as_bytes());
@@ -191,7 +191,7 @@ pub fn set_all_through(port: u16, keys: &[Vec<u8>]) {
 
 /// SETs `key` through `raw` until it is stored on `server`; errors on the
 /// way (the old address failing) are allowed until the deadline.
-pub fn until_stored_on(raw: &mut Raw, key: &str, ip: &str, server: &RedisServer) {
+pub(crate) fn until_stored_on(raw: &mut Raw, key: &str, ip: &str, server: &RedisServer) {
     let deadline = std::time::Instant::now() + DEADLINE;
     let client = redis::Client::open(format!("redis://{ip}:{}/", server.port)).unwrap();
     let mut direct = client.get_connection().unwrap();
@@ -212,14 +212,14 @@ pub fn until_stored_on(raw: &mut Raw, key: &str, ip: &str, server: &RedisServer)
 }
 
 /// A redis-rs connection to 127.0.0.1:`port`.
-pub fn connection(port: u16) -> redis::Connection {
+pub(crate) fn connection(port: u16) -> redis::Connection {
     redis::Client::open(format!("redis://127.0.0.1:{port}/"))
         .and_then(|c| c.get_connection())
         .unwrap_or_else(|e| panic!("connect to port {port}: {e}"))
 }
 
 /// `raw.tap(|r| r.command(...)).text()`: a step on a value, in a chain.
-pub trait Tap: Sized {
+pub(crate) trait Tap: Sized {
     /// Runs `f` on the value and hands it back.
     fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
         f(&mut self);
@@ -230,14 +230,14 @@ pub trait Tap: Sized {
 impl Tap for Raw {}
 
 /// A RESP connection that shows replies as the proxy sent them.
-pub struct Raw {
+pub(crate) struct Raw {
     stream: TcpStream,
     buf: BytesMut,
 }
 
 impl Raw {
     /// Connects to 127.0.0.1:`port`.
-    pub fn connect(port: u16) -> Raw {
+    pub(crate) fn connect(port: u16) -> Raw {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream.set_read_timeout(Some(DEADLINE)).unwrap();
         Raw {
@@ -247,7 +247,7 @@ impl Raw {
     }
 
     /// A second handle on the same connection (to send from another thread).
-    pub fn try_clone(&self) -> Raw {
+    pub(crate) fn try_clone(&self) -> Raw {
         Raw {
             stream: self.stream.try_clone().unwrap(),
             buf: BytesMut::new(),
@@ -255,24 +255,24 @@ impl Raw {
     }
 
     /// Sends bytes as they are.
-    pub fn send(&mut self, bytes: &[u8]) {
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).unwrap();
     }
 
     /// Sends bytes as they are; an error if the peer closed first.
-    pub fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.stream.write_all(bytes)
     }
 
     /// Sends a command as a RESP array.
-    pub fn command(&mut self, args: &[&[u8]]) {
+    pub(crate) fn command(&mut self, args: &[&[u8]]) {
         let mut out = BytesMut::new();
         ambassador_proxy::protocol::encode_request(args, &mut out);
         self.send(&out);
     }
 
     /// The next reply; `None` when the proxy closed the connection.
-    pub fn reply(&mut self) -> Option<Reply> {
+    pub(crate) fn reply(&mut self) -> Option<Reply> {
         loop {
             if let Some(reply) = next_reply(&mut self.buf).expect("a valid reply") {
                 return Some(reply);
@@ -292,7 +292,7 @@ impl Raw {
     }
 
     /// The next reply's raw text.
-    pub fn text(&mut self) -> String {
+    pub(crate) fn text(&mut self) -> String {
         let reply = self.reply().expect("a reply, not a closed connection");
         String::from_utf8_lossy(&reply.raw).into_owned()
     }

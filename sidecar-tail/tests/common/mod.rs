@@ -3,29 +3,29 @@
 
 use std::process::{ChildStdout, Command};
 
-pub use testkit::*;
+pub(crate) use testkit::*;
 
 /// The path of the binary under test.
-pub fn binary() -> &'static str {
+pub(crate) fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_sidecar-tail")
 }
 
 /// Starts `sidecar-tail ARGS`, capturing stdout and stderr.
-pub fn tail(args: &[&str]) -> Process {
+pub(crate) fn tail(args: &[&str]) -> Process {
     let mut command = Command::new(binary());
     command.args(args);
     Process::spawn(command)
 }
 
 /// Starts `sidecar-tail ARGS` and hands back its stdout pipe unread.
-pub fn tail_with_pipe(args: &[&str]) -> (Process, ChildStdout) {
+pub(crate) fn tail_with_pipe(args: &[&str]) -> (Process, ChildStdout) {
     let mut command = Command::new(binary());
     command.args(args);
     Process::spawn_with_pipe(command)
 }
 
 /// Runs `sidecar-tail ARGS` to completion (for `--no-follow` and bad input).
-pub fn run_tail(args: &[&str]) -> Finished {
+pub(crate) fn run_tail(args: &[&str]) -> Finished {
     let mut command = Command::new(binary());
     command.args(args);
     run(command)
