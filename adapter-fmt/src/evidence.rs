@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::detect::Format;
+use crate::format::Format;
 
 /// The order of day, month and year in a numeric date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

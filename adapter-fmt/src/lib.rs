@@ -4,7 +4,8 @@
 //! The map, in the order data flows:
 //!
 //! - input: stdin, or files followed with sidecar-tail's [`sidecar_tail::Tailer`].
-//! - [`detect`]: finds the timestamp of a line; one module per format family.
+//! - [`detect`]: finds the timestamp of a line; one module per format
+//!   family, built from [`cursor`]'s small readers; [`format`] names them.
 //! - [`evidence`]: what each source has shown about its date order.
 //! - [`zone`]: zone offsets, abbreviations and user-named zones.
 //! - [`fields`]: `--regex`, the user's named captures as fields.
@@ -16,10 +17,12 @@
 //! - [`cli`]: the binary's flags.
 
 pub mod cli;
+pub mod cursor;
 pub mod detect;
 pub mod encode;
 pub mod evidence;
 pub mod fields;
+pub mod format;
 pub mod hub;
 pub mod pipeline;
 pub mod record;

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sidecar_tail::{Block, LineSink};
 
-use crate::detect::{self, Context, DetectConfig, Format};
+use crate::detect::{self, Context, DetectConfig};
 use crate::encode::{Encoder, OutputFormat};
 use crate::evidence::EvidenceBook;
 use crate::fields::LineRegex;
+use crate::format::Format;
 use crate::hub::Hub;
 use crate::record::Record;
 

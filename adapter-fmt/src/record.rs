@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::detect::{Assumptions, Detected, Format};
+use crate::detect::{Assumptions, Detected};
+use crate::format::Format;
 use crate::severity::{severity, Severity};
 
 /// A normalised log record, borrowing the line it came from.

@@ -46,7 +46,7 @@ use tokio::sync::oneshot;
 use tokio::time::Sleep;
 use tracing::{debug, warn};
 
-use crate::detect::Format;
+use crate::format::Format;
 use crate::hub::{Hub, Selection};
 use crate::pipeline::Metrics;
 

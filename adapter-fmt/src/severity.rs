@@ -5,7 +5,7 @@
 //! and as OpenTelemetry's `severity_number` (TRACE 1, DEBUG 5, INFO 9,
 //! WARN 13, ERROR 17, FATAL 21).
 
-use crate::detect::Format;
+use crate::format::Format;
 
 /// A line's level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

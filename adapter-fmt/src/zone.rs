@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::detect::cursor::Cursor;
+use crate::cursor::Cursor;
 
 /// Zone abbreviations understood in timestamps, with their offset from UTC
 /// in seconds. Abbreviations are ambiguous in general; this table takes the

@@ -1,8 +1,9 @@
 //! Property tests: write a random instant in each supported format (with
 //! chrono's formatter, not ours), read it back, get the same instant.
 
-use adapter_fmt::detect::{detect, Context, DetectConfig, Format};
+use adapter_fmt::detect::{detect, Context, DetectConfig};
 use adapter_fmt::evidence::Evidence;
+use adapter_fmt::format::Format;
 use chrono::{DateTime, Datelike, FixedOffset, TimeDelta, Utc};
 use proptest::prelude::*;
 

@@ -5,7 +5,7 @@
 
 use ambassador_proxy::distribution::Distribution;
 use ambassador_proxy::hash::HashFunction;
-use ambassador_proxy::pool::{sort_servers, Placement, ServerSpec};
+use ambassador_proxy::placement::{sort_servers, Placement, ServerSpec};
 use ambassador_proxy::protocol::{encode_request, ReplyReader, RequestReader};
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

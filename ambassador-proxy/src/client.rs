@@ -13,9 +13,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tracing::debug;
 
+use crate::pool::{Pending, PoolRuntime, PoolSlot, ReplyFuture};
 use crate::protocol::{error_reply, Request, RequestReader};
-use crate::proxy::{Pending, PoolRuntime, ReplyFuture};
-use crate::serving::PoolSlot;
 use crate::session::Session;
 
 /// The most replies a client may have outstanding, however small.

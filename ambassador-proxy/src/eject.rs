@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use arc_swap::{ArcSwap, Guard};
 use tracing::warn;
 
-use crate::pool::Placement;
+use crate::placement::Placement;
 use crate::stats::{PoolStats, ServerStats};
 
 /// When servers are ejected and for how long.
@@ -163,7 +163,7 @@ mod tests {
     use super::*;
     use crate::distribution::Distribution;
     use crate::hash::HashFunction;
-    use crate::pool::ServerSpec;
+    use crate::placement::ServerSpec;
 
     fn health(limit: u32, retry: Duration) -> Health {
         let servers: Vec<ServerSpec> = (1..=3)

@@ -12,8 +12,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::future::join_all;
 
 use crate::command::{lookup, Route};
+use crate::pool::{Origin, Pending, PoolRuntime};
 use crate::protocol::{bulk_reply, encode_request, error_reply, null_reply, Protocol, Reply, Shape};
-use crate::proxy::{Origin, Pending, PoolRuntime};
 
 /// The INFO sections the proxy writes, in Redis's order.
 const SECTIONS: [&str; 6] = [

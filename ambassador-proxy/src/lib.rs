@@ -11,9 +11,10 @@
 //! - [`protocol`]: requests read as Redis reads them, replies (RESP2 and
 //!   RESP3) found without recursion, limits.
 //! - [`command`]: the command table: where each command's keys are.
-//! - [`proxy`]: a pool at run time: routing to one server, fan-out, keys
-//!   that must be together; [`fanout`] merges the parts' replies.
-//! - [`pool`], [`hash`], [`distribution`]: which server a key goes to,
+//! - [`pool`]: a pool at run time, and the slot a reload swaps it in:
+//!   routing to one server, fan-out, keys that must be together;
+//!   [`fanout`] merges the parts' replies.
+//! - [`placement`], [`hash`], [`distribution`]: which server a key goes to,
 //!   bit for bit as twemproxy; [`eject`]: servers leaving and rejoining
 //!   the ring (`auto_eject_hosts`).
 //! - [`backend`]: one pipelined connection to a server, with reconnects;
@@ -38,9 +39,9 @@ pub mod introspect;
 pub mod listen;
 pub mod logging;
 pub mod metrics;
+pub mod placement;
 pub mod pool;
 pub mod protocol;
-pub mod proxy;
 pub mod reload;
 pub mod resolve;
 pub mod serving;

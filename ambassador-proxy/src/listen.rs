@@ -8,8 +8,8 @@ use tokio::sync::watch;
 
 use crate::client::serve_client;
 use crate::config::{ListenAddr, PoolConfig};
+use crate::pool::PoolSlot;
 use crate::resolve::Resolver;
-use crate::serving::PoolSlot;
 
 /// A bound listen socket.
 pub enum Listener {

@@ -12,7 +12,7 @@ use ambassador_proxy::config::{from_env, Config, VARIABLES};
 use ambassador_proxy::listen::resolve_listen;
 use ambassador_proxy::logging::Log;
 use ambassador_proxy::metrics;
-use ambassador_proxy::proxy::Settings;
+use ambassador_proxy::pool::Settings;
 use ambassador_proxy::reload::Reloader;
 use ambassador_proxy::resolve::Resolver;
 use ambassador_proxy::serving::Serving;

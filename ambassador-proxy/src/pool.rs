@@ -1,185 +1,384 @@
-//! A pool's servers in twemproxy's order, and which of them a key goes to.
+//! A pool at run time: its placement and its server connections, and the
+//! routing of a request to them (one server, several with the replies
+//! merged, or refused when keys that must be together are not).
 
-use crate::distribution::{Distribution, Member, Ring};
-use crate::hash::HashFunction;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// A backend server as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerSpec {
-    /// Host name or address.
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-    /// Weight, at least 1.
-    pub weight: u32,
-    /// The optional name after the address (`host:port:weight name`).
-    pub name: Option<String>,
+use bytes::{Bytes, BytesMut};
+use futures_util::future::join_all;
+
+use crate::backend::{Backend, Reporter, Target};
+use crate::command::{Command, Keys, Merge, Route};
+use crate::config::PoolConfig;
+use crate::eject::{EjectPolicy, Health};
+use crate::fanout::{merge, Share};
+use crate::placement::Placement;
+use crate::protocol::{encode_request, error_reply, wrong_arity, Limits, Protocol, Reply, Shape};
+use crate::resolve::Resolver;
+use crate::stats::{PoolStats, ServerStats};
+
+/// A reply that will be known once a server answers.
+pub type ReplyFuture = Pin<Box<dyn Future<Output = Bytes> + Send>>;
+
+/// What a client gets for a request, in the request's place in line.
+pub enum Pending {
+    /// The reply, known now.
+    Ready(Bytes),
+    /// The reply, once servers answer.
+    Later(ReplyFuture),
+    /// The reply, after which the connection closes (QUIT).
+    Close(Bytes),
 }
 
-impl ServerSpec {
-    /// The identity hashed onto the ring: the name if given, else `host:port`.
-    pub fn identity(&self) -> String {
-        match &self.name {
-            Some(name) => name.clone(),
-            None => format!("{}:{}", self.host, self.port),
-        }
-    }
-}
-
-/// How a pool places keys.
+/// What every pool's runtime is started with, from the command line.
 #[derive(Debug, Clone)]
-pub struct Placement {
-    hash: HashFunction,
-    hash_tag: Option<[u8; 2]>,
-    distribution: Distribution,
-    identities: Vec<String>,
-    weights: Vec<u32>,
-    ring: Ring,
+pub struct Settings {
+    /// How large a request clients may send.
+    pub limits: Limits,
+    /// How many bytes of unread replies hold a client back.
+    pub client_reply_buffer: usize,
+    /// How often servers are PINGed.
+    pub health_interval: Duration,
+    /// Server names to addresses.
+    pub resolver: Arc<Resolver>,
 }
 
-impl Placement {
-    /// Placement over `servers`, which must already be in [`sort_servers`] order.
-    pub fn new(
-        servers: &[ServerSpec],
-        hash: HashFunction,
-        hash_tag: Option<[u8; 2]>,
-        distribution: Distribution,
-    ) -> Self {
-        let identities: Vec<String> = servers.iter().map(ServerSpec::identity).collect();
-        let weights: Vec<u32> = servers.iter().map(|s| s.weight).collect();
-        let live = vec![true; servers.len()];
-        let ring = build_ring(distribution, &identities, &weights, &live);
-        Placement {
-            hash,
-            hash_tag,
-            distribution,
-            identities,
-            weights,
-            ring,
-        }
-    }
-
-    /// Rebuilds the ring over the servers for which `live` is true.
-    pub fn set_live(&mut self, live: &[bool]) {
-        self.ring = build_ring(self.distribution, &self.identities, &self.weights, live);
-    }
-
-    /// The part of `key` that is hashed: between the first hash-tag opening
-    /// character and the first closing one after it, if that is non-empty.
-    pub fn hashed_part<'k>(&self, key: &'k [u8]) -> &'k [u8] {
-        let Some([open, close]) = self.hash_tag else {
-            return key;
-        };
-        let Some(start) = key.iter().position(|&b| b == open) else {
-            return key;
-        };
-        match key[start + 1..].iter().position(|&b| b == close) {
-            Some(len) if len > 0 => &key[start + 1..start + 1 + len],
-            _ => key,
-        }
-    }
-
-    /// The hash of `key` as twemproxy computes it: 0 for an empty key.
-    pub fn hash_of(&self, key: &[u8]) -> u32 {
-        let part = self.hashed_part(key);
-        if part.is_empty() {
-            0
-        } else {
-            self.hash.hash(part)
-        }
-    }
-
-    /// The index of the server `key` goes to, or `None` when none is live.
-    /// A pool of one server does not hash at all.
-    pub fn server_for(&self, key: &[u8], pick: impl FnOnce(usize) -> usize) -> Option<usize> {
-        if self.identities.len() == 1 {
-            return self.ring.dispatch(0, pick);
-        }
-        self.ring.dispatch(self.hash_of(key), pick)
-    }
+/// Who sent a request: the client and its protocol (which pick its server
+/// connection) and the command's index in the pool's statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    /// The client's id.
+    pub client: u64,
+    /// The protocol it speaks.
+    pub protocol: Protocol,
+    /// The command's place in [`PoolStats::commands`].
+    pub command: Option<usize>,
 }
 
-fn build_ring(distribution: Distribution, identities: &[String], weights: &[u32], live: &[bool]) -> Ring {
-    let members: Vec<Member<'_>> = identities
-        .iter()
-        .zip(weights)
-        .zip(live)
-        .map(|((name, &weight), &live)| Member { name, weight, live })
-        .collect();
-    Ring::build(distribution, &members)
+/// A pool's current runtime, which a reload replaces; clients load it
+/// at each read.
+pub type PoolSlot = arc_swap::ArcSwap<PoolRuntime>;
+
+/// A pool with live connections.
+pub struct PoolRuntime {
+    /// The pool's configuration.
+    pub config: PoolConfig,
+    /// The ring, rebuilt as servers are ejected and come back.
+    health: Arc<Health>,
+    /// `server_connections` connections per server, in server order: for
+    /// RESP2 clients, then for RESP3 ones (those connect when first used).
+    backends: [Vec<Vec<Backend>>; 2],
+    /// The statistics of each server, in server order.
+    servers: Vec<Arc<ServerStats>>,
+    /// The pool's statistics.
+    pub stats: Arc<PoolStats>,
+    /// How large a request clients may send.
+    pub limits: Limits,
+    /// How many bytes of unread replies hold a client back.
+    pub client_reply_buffer: usize,
 }
 
-/// Sorts servers as twemproxy does: by identity, shorter first, then bytewise.
-pub fn sort_servers(servers: &mut [ServerSpec]) {
-    servers.sort_by(|a, b| {
-        let (a, b) = (a.identity(), b.identity());
-        a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn server(host: &str, port: u16, name: Option<&str>) -> ServerSpec {
-        ServerSpec {
-            host: host.into(),
-            port,
-            weight: 1,
-            name: name.map(str::to_owned),
-        }
-    }
-
-    #[test]
-    fn servers_sort_shorter_name_first() {
-        let mut servers = vec![
-            server("127.0.0.1", 6380, None),
-            server("127.0.0.1", 637, None),
-            server("10.0.0.1", 6379, Some("z")),
-        ];
-        sort_servers(&mut servers);
-        let order: Vec<String> = servers.iter().map(ServerSpec::identity).collect();
-        assert_eq!(order, ["z", "127.0.0.1:637", "127.0.0.1:6380"]);
-    }
-
-    #[test]
-    fn an_ejected_server_gets_no_keys_and_the_others_keep_theirs() {
-        let servers = vec![server("a", 1, None), server("b", 2, None), server("c", 3, None)];
-        let mut placement = Placement::new(&servers, HashFunction::Fnv1a64, None, Distribution::Ketama);
-        let keys: Vec<String> = (0..2000).map(|i| format!("{i}:key")).collect();
-        let before: Vec<Option<usize>> = keys
+impl PoolRuntime {
+    /// Starts the connection tasks of every server (they connect on first
+    /// use), counting into `stats`: the pool's statistics, which outlive a
+    /// reload. A server that was in the pool before keeps its counters.
+    pub fn start(config: PoolConfig, stats: Arc<PoolStats>, settings: &Settings) -> PoolRuntime {
+        let placement = Placement::new(&config.servers, config.hash, config.hash_tag, config.distribution);
+        let before = stats.servers.load_full();
+        let servers: Vec<Arc<ServerStats>> = config
+            .servers
             .iter()
-            .map(|k| placement.server_for(k.as_bytes(), |_| 0))
+            .map(|server| {
+                let name = server.identity();
+                before
+                    .iter()
+                    .find(|kept| kept.name == name)
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Arc::new(ServerStats {
+                            name,
+                            ..ServerStats::default()
+                        })
+                    })
+            })
             .collect();
-        placement.set_live(&[true, false, true]);
-        for (key, was) in keys.iter().zip(before) {
-            let now = placement.server_for(key.as_bytes(), |_| 0);
-            assert_ne!(now, Some(1), "{key} went to the ejected server");
-            if was != Some(1) {
-                assert_eq!(now, was, "{key} moved although its server is live");
+        stats.servers.store(Arc::new(servers.clone()));
+        let policy = config.auto_eject_hosts.then_some(EjectPolicy {
+            failure_limit: config.server_failure_limit,
+            retry_timeout: config.server_retry_timeout,
+        });
+        let health = Arc::new(Health::new(placement, policy, stats.clone(), servers.clone()));
+        let connections_for = |protocol: Protocol| -> Vec<Vec<Backend>> {
+            config
+                .servers
+                .iter()
+                .enumerate()
+                .map(|(index, server)| {
+                    let target = Target {
+                        host: server.host.clone(),
+                        port: server.port,
+                        auth: config.redis_auth.clone(),
+                        db: config.redis_db,
+                        keepalive: config.tcpkeepalive,
+                        timeout: config.timeout,
+                        protocol,
+                    };
+                    let reporter = Reporter {
+                        stats: servers[index].clone(),
+                        health: health.clone(),
+                        server: index,
+                    };
+                    (0..config.server_connections)
+                        .map(|_| Backend::spawn(target.clone(), reporter.clone(), settings.resolver.clone()))
+                        .collect()
+                })
+                .collect()
+        };
+        let backends = [connections_for(Protocol::Resp2), connections_for(Protocol::Resp3)];
+        if config.preconnect {
+            // A PING on every connection makes it connect now; its reply
+            // (or failure, logged by the connection) is not needed.
+            for backend in backends[0].iter().flatten() {
+                tokio::spawn(backend.ping(None));
             }
         }
-        placement.set_live(&[false, false, false]);
-        assert_eq!(placement.server_for(b"k", |_| 0), None);
+        PoolRuntime {
+            config,
+            health,
+            backends,
+            servers,
+            stats,
+            limits: settings.limits,
+            client_reply_buffer: settings.client_reply_buffer,
+        }
     }
 
-    #[test]
-    fn hash_tag_picks_the_tagged_part() {
-        let servers = vec![server("a", 1, None), server("b", 2, None)];
-        let placement = Placement::new(
-            &servers,
-            HashFunction::Fnv1a64,
-            Some(*b"{}"),
-            Distribution::Ketama,
-        );
-        assert_eq!(placement.hashed_part(b"user:{42}:name"), b"42");
-        assert_eq!(placement.hashed_part(b"user:{}:name"), b"user:{}:name");
-        assert_eq!(placement.hashed_part(b"no-tag"), b"no-tag");
-        assert_eq!(placement.hashed_part(b"open{only"), b"open{only");
-        assert_eq!(
-            placement.server_for(b"user:{42}:name", |_| 0),
-            placement.server_for(b"order:{42}", |_| 0)
-        );
-        assert_eq!(placement.hash_of(b""), 0);
+    /// Checks every server every `interval` with a PING over its first
+    /// connection, so `/readyz` and the `up` gauge know which servers are
+    /// reachable before clients find out.
+    pub fn check_health(self: &Arc<Self>, interval: Duration) {
+        let pool = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(pool) = pool.upgrade() else { return };
+                let checks: Vec<_> = pool.backends[0]
+                    .iter()
+                    .zip(&pool.servers)
+                    .map(|(connections, stats)| {
+                        let reply = connections[0].ping(Some(interval));
+                        let stats = stats.clone();
+                        async move { stats.up.set(u64::from(reply.await.is_ok())) }
+                    })
+                    .collect();
+                drop(pool);
+                join_all(checks).await;
+                tokio::time::sleep(interval).await;
+            }
+        });
     }
+
+    /// Counts a request of `command` from `client` for `/metrics`;
+    /// returns what its reply is counted with.
+    pub fn count(&self, command: &Command, client: u64, protocol: Protocol) -> Origin {
+        let index = self.stats.command_index(command.name);
+        if let Some(at) = index {
+            self.stats.commands[at].1.requests.incr();
+        }
+        Origin {
+            client,
+            protocol,
+            command: index,
+        }
+    }
+
+    /// Serves a request whose command routes to servers.
+    /// `raw` is the request as the client sent it, forwarded unchanged when
+    /// one server gets it whole.
+    pub fn route(&self, command: &Command, args: Vec<Bytes>, raw: Option<Bytes>, origin: Origin) -> Pending {
+        let pending = match command.route {
+            Route::Single(at) => match self.server_for(&args[at]) {
+                Some(server) => Pending::Later(self.forward(server, origin, &args, raw, command.reply)),
+                None => Pending::Ready(self.no_server()),
+            },
+            Route::FanOut(how) => self.fan_out(how, command.reply, args, raw, origin),
+            Route::Together(keys) => self.together(command, keys, args, raw, origin),
+            Route::Local | Route::Unsupported(_) => Pending::Ready(error_reply("not routed to servers")),
+        };
+        if let Pending::Ready(reply) = &pending {
+            self.stats.replied(origin.command, reply, None);
+        }
+        pending
+    }
+
+    /// The server `key` lives on, if any is in the ring.
+    pub fn server_for(&self, key: &[u8]) -> Option<usize> {
+        self.health.placement().server_for(key, random_below)
+    }
+
+    /// The error for a request when no server is in the ring.
+    pub fn no_server(&self) -> Bytes {
+        error_reply(&format!("no server of pool '{}' is available", self.config.name))
+    }
+
+    /// Sends `args` to `server` over the connection this client uses.
+    fn forward(
+        &self,
+        server: usize,
+        origin: Origin,
+        args: &[Bytes],
+        raw: Option<Bytes>,
+        expect: Shape,
+    ) -> ReplyFuture {
+        let request = raw.unwrap_or_else(|| {
+            let mut request = BytesMut::new();
+            encode_request(args, &mut request);
+            request.freeze()
+        });
+        let started = Instant::now();
+        let reply = self.ask(server, origin, request, expect);
+        let stats = self.stats.clone();
+        Box::pin(async move {
+            let reply = match reply.await {
+                Ok(reply) => reply.raw,
+                Err(e) => {
+                    stats.forward_error.incr();
+                    error_reply(&e.to_string())
+                }
+            };
+            stats.replied(origin.command, &reply, Some(started));
+            reply
+        })
+    }
+
+    /// Sends a client's request (encoded) to `server` over the connection
+    /// that `origin`'s client uses; the future of its reply.
+    pub fn ask(
+        &self,
+        server: usize,
+        origin: Origin,
+        request: Bytes,
+        expect: Shape,
+    ) -> impl Future<Output = Result<Reply, crate::backend::BackendError>> + Send + 'static {
+        let connections = &self.backends[origin.protocol as usize][server];
+        connections[(origin.client % connections.len() as u64) as usize].send(
+            request,
+            expect,
+            self.config.timeout,
+        )
+    }
+
+    /// How many servers the pool has.
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// MGET, DEL, EXISTS, ...: each server gets its keys, the replies merge.
+    fn fan_out(
+        &self,
+        how: Merge,
+        expect: Shape,
+        args: Vec<Bytes>,
+        raw: Option<Bytes>,
+        origin: Origin,
+    ) -> Pending {
+        let per_key = if how == Merge::Ok { 2 } else { 1 };
+        if (args.len() - 1) % per_key != 0 {
+            return Pending::Ready(wrong_arity(&args[0]));
+        }
+        let key_count = (args.len() - 1) / per_key;
+        let mut by_server: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for key in 0..key_count {
+            match self.server_for(&args[1 + key * per_key]) {
+                Some(server) => by_server.entry(server).or_default().push(key),
+                None => return Pending::Ready(self.no_server()),
+            }
+        }
+        if by_server.len() == 1 {
+            let server = *by_server.keys().next().expect("one server");
+            return Pending::Later(self.forward(server, origin, &args, raw, expect));
+        }
+        self.stats.fragments.add(by_server.len() as u64);
+        let started = Instant::now();
+        let shares: Vec<_> = by_server
+            .into_iter()
+            .map(|(server, keys)| {
+                let mut part = vec![args[0].clone()];
+                for &key in &keys {
+                    part.extend_from_slice(&args[1 + key * per_key..1 + (key + 1) * per_key]);
+                }
+                let mut request = BytesMut::new();
+                encode_request(&part, &mut request);
+                let reply = self.ask(server, origin, request.freeze(), expect);
+                let stats = self.stats.clone();
+                async move {
+                    let reply = reply.await;
+                    if reply.is_err() {
+                        stats.forward_error.incr();
+                    }
+                    Share { keys, reply }
+                }
+            })
+            .collect();
+        let stats = self.stats.clone();
+        Pending::Later(Box::pin(async move {
+            let reply = merge(how, key_count, join_all(shares).await);
+            stats.replied(origin.command, &reply, Some(started));
+            reply
+        }))
+    }
+
+    /// RENAME, SUNIONSTORE, EVAL, ...: whole to one server, if all keys hash there.
+    fn together(
+        &self,
+        command: &Command,
+        keys: Keys,
+        args: Vec<Bytes>,
+        raw: Option<Bytes>,
+        origin: Origin,
+    ) -> Pending {
+        let positions = match keys.positions(&args) {
+            Ok(positions) => positions,
+            Err(why) => {
+                return Pending::Ready(error_reply(&format!(
+                    "{why} for '{}' command",
+                    command.name.to_lowercase()
+                )))
+            }
+        };
+        let servers: Vec<Option<usize>> = if positions.is_empty() {
+            vec![self.server_for(b"")]
+        } else {
+            positions.iter().map(|&at| self.server_for(&args[at])).collect()
+        };
+        match servers[0] {
+            Some(server) if servers.iter().all(|s| *s == Some(server)) => {
+                Pending::Later(self.forward(server, origin, &args, raw, command.reply))
+            }
+            Some(_) => Pending::Ready(error_reply(&format!(
+                "CROSSSLOT '{}' needs its keys on one server, and they hash to different servers; \
+                 give them a common hash tag ({}) to keep them together",
+                command.name,
+                self.config
+                    .hash_tag
+                    .map_or("configure hash_tag: \"{}\"".to_owned(), |t| {
+                        format!("{}...{}", t[0] as char, t[1] as char)
+                    })
+            ))),
+            None => Pending::Ready(self.no_server()),
+        }
+    }
+}
+
+/// A number below `n` that differs from call to call, for `random`.
+fn random_below(n: usize) -> usize {
+    // RandomState gives each instance fresh keys: enough for spreading load.
+    let hash = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (hash % n.max(1) as u64) as usize
 }

@@ -14,17 +14,13 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use arc_swap::ArcSwap;
 use tokio::sync::{oneshot, watch};
 use tracing::{debug, info, warn};
 
 use crate::config::PoolConfig;
 use crate::listen::Listener;
-use crate::proxy::{PoolRuntime, Settings};
+use crate::pool::{PoolRuntime, PoolSlot, Settings};
 use crate::stats::{PoolStats, Stats};
-
-/// A pool's current runtime, which a reload replaces.
-pub type PoolSlot = ArcSwap<PoolRuntime>;
 
 /// The pools being served.
 pub struct Serving {

@@ -7,8 +7,8 @@ use bytes::{Bytes, BytesMut};
 
 use crate::command::{lookup, Command, Route};
 use crate::introspect;
+use crate::pool::{Pending, PoolRuntime};
 use crate::protocol::{bulk_reply, error_reply, null_reply, ok_reply, wrong_arity, Protocol};
-use crate::proxy::{Pending, PoolRuntime};
 
 /// One client's state.
 #[derive(Debug)]

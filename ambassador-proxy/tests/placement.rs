@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ambassador_proxy::config::from_yaml;
 use ambassador_proxy::distribution::Distribution;
 use ambassador_proxy::hash::HashFunction;
-use ambassador_proxy::pool::{Placement, ServerSpec};
+use ambassador_proxy::placement::{Placement, ServerSpec};
 mod common;
 use common::{connection, set_all_through, Nutcracker, RedisServer};
 

@@ -5,7 +5,7 @@ mod common;
 use std::process::Command;
 
 use ambassador_proxy::config::from_yaml;
-use ambassador_proxy::pool::Placement;
+use ambassador_proxy::placement::Placement;
 use common::{connection, run, Proxy, Raw, RedisServer, Tap};
 use redis::Commands;
 

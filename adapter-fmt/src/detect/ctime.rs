@@ -2,8 +2,8 @@
 //! `Thu Nov 26 18:03:08 UTC 2026`, `Thu Nov  6 18:03:08 2026`,
 //! `Sun Dec 04 04:47:44.123456 2005`, `Thu Nov 26 06:03:08 PM UTC 2026`.
 
-use super::cursor::Cursor;
 use super::{time_of_day, Format, Parts, Read};
+use crate::cursor::Cursor;
 
 /// `Wkd Mon D hh:mm:ss[.f][ AM|PM][ ZONE] YYYY`.
 pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Datelike, Timelike};
 
-use super::cursor::Cursor;
 use super::{Format, Parts, Read};
+use crate::cursor::Cursor;
 use crate::zone::ZoneSpec;
 
 /// A 10-, 13-, 16- or 19-digit number ending at a token boundary.

@@ -1,8 +1,8 @@
 //! ISO 8601 and RFC 3339, and the formats built on them: log4j's comma
 //! fraction, Go's `time.String()`, and the compact basic form.
 
-use super::cursor::Cursor;
 use super::{time_of_day, Format, Parts, Read};
+use crate::cursor::Cursor;
 use crate::zone;
 
 /// `YYYY-MM-DD[T ]hh:mm:ss[.f][zone]` or `YYYYMMDDThhmmss[.f][zone]`.

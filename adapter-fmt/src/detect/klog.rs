@@ -1,8 +1,8 @@
 //! Kubernetes klog headers: `I1126 18:03:08.123456    1 main.go:42] msg`.
 //! The severity letter stays in the message; the stamp has no year.
 
-use super::cursor::Cursor;
 use super::{Format, Parts, Read};
+use crate::cursor::Cursor;
 
 /// `[IWEF]MMDD hh:mm:ss.ffffff`, at the start of a line only.
 pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {

@@ -2,11 +2,11 @@
 //! package), and the ambiguous day-or-month-first forms `26/11/2026`,
 //! `11/26/2026`, `26.11.2026`, `26-11-26`, each with or without a time.
 
-use super::cursor::Cursor;
 use super::{
     choose_order, expand_two_digit_year, time_of_day, Assumptions, Context, DateOrderMode, Format, Parts,
     Read,
 };
+use crate::cursor::Cursor;
 use chrono::NaiveDate;
 
 use crate::evidence::DateOrder;

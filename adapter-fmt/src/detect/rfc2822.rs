@@ -2,8 +2,8 @@
 //! `... GMT`, the same without the weekday, and `date` in day-first
 //! locales: `Thu 26 Nov 2026 06:03:08 PM UTC`.
 
-use super::cursor::Cursor;
 use super::{expand_two_digit_year, time_of_day, Format, Parts, Read};
+use crate::cursor::Cursor;
 
 /// `Wkd[,] D Mon YYYY hh:mm[:ss][ zone]`.
 pub(super) fn parse(line: &[u8], pos: usize) -> Option<Read> {

@@ -3,8 +3,8 @@
 //! Java's `Nov 26, 2026 6:03:08 PM`; and syslog's priority prefix, which
 //! leads either RFC 3164 or RFC 5424 (`<34>1 2026-11-26T18:03:08.003Z`).
 
-use super::cursor::Cursor;
 use super::{iso, time_of_day, Format, Parts, Read};
+use crate::cursor::Cursor;
 use crate::zone::{self, ZoneSpec};
 
 /// `Mon D hh:mm:ss`, `Mon D YYYY hh:mm:ss`, `Mon D, YYYY h:mm[:ss][ AM|PM]`.

@@ -18,8 +18,8 @@
 //! | a space | one or more spaces |
 //! | any other byte | itself |
 
-use super::cursor::Cursor;
 use super::{expand_two_digit_year, time_of_day, Format, Parts, Read};
+use crate::cursor::Cursor;
 
 /// One fixed shape: the format it is reported as, its pattern, and what
 /// its first field looks like (worked out from the pattern when the table

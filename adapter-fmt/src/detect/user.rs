@@ -7,8 +7,8 @@
 use chrono::format::{parse_and_remainder, Item, Parsed, StrftimeItems};
 use chrono::{DateTime, Timelike};
 
-use super::cursor::Cursor;
 use super::{epoch, expand_two_digit_year, Format, Parts, Read};
+use crate::cursor::Cursor;
 use crate::zone::ZoneSpec;
 
 /// A strftime format the user gave.

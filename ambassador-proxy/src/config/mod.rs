@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::distribution::Distribution;
 use crate::hash::HashFunction;
-use crate::pool::{sort_servers, ServerSpec};
+use crate::placement::{sort_servers, ServerSpec};
 
 pub use env::{from_env, VARIABLES};
 pub use yaml::from_yaml;
