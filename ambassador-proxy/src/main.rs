@@ -22,7 +22,7 @@ use podkit::exit_code;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.describe_stats {
-        print!("{}", STATS_DESCRIPTION);
+        print!("{}", stats::describe());
         return ExitCode::SUCCESS;
     }
     if cli.test_conf {
@@ -271,32 +271,3 @@ fn daemonize() -> anyhow::Result<()> {
         .context("starting in the background")?;
     Ok(())
 }
-
-const STATS_DESCRIPTION: &str = "\
-pool stats:
-  client_eof          \"# eof on client connections\"
-  client_err          \"# errors on client connections\"
-  client_connections  \"# active client connections\"
-  server_ejects       \"# times backend server was ejected\"
-  forward_error       \"# times we encountered a forwarding error\"
-  fragments           \"# fragments created from a multi-vector request\" (nutcracker 0.5.0 declares it and never counts it: 0 there)
-
-Counters are live, read at each request of the stats port; -i has no effect
-(nutcracker's numbers are snapshots up to -i old). Health-check PINGs are not
-counted in a server's requests or responses.
-
-server stats:
-  server_eof          \"# eof on server connections\"
-  server_err          \"# errors on server connections\"
-  server_timedout     \"# timeouts on server connections\"
-  server_connections  \"# active server connections\"
-  server_ejected_at   \"timestamp when server was ejected in usec since epoch\"
-  requests            \"# requests\"
-  request_bytes       \"total request bytes\"
-  responses           \"# responses\"
-  response_bytes      \"total response bytes\"
-  in_queue            \"# requests in incoming queue\"
-  in_queue_bytes      \"current request bytes in incoming queue\"
-  out_queue           \"# requests in outgoing queue\"
-  out_queue_bytes     \"current request bytes in outgoing queue\"
-";

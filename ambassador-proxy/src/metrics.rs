@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use podkit::prometheus::{escape, Exposition, Kind};
 use tokio::net::TcpListener;
 
-use crate::stats::{CommandStats, ServerStats, Stats};
+use crate::stats::{CommandStats, Stat, StatKind, Stats, POOL_STATS, SERVER_STATS};
 
 /// Serves the endpoints on `listener` until the runtime stops.
 pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
@@ -77,12 +77,16 @@ pub fn prometheus(stats: &Stats) -> String {
         all.iter()
             .map(|pool| (format!("pool=\"{}\"", escape(&pool.name)), pool))
     };
-    out.family(
-        "client_connections",
-        Kind::Gauge,
-        "Open client connections.",
-        pools().map(|(labels, pool)| (labels, pool.client_connections.get())),
-    );
+    for stat in POOL_STATS {
+        if let Some(name) = stat.prometheus {
+            out.family(
+                name,
+                kind(stat),
+                stat.help,
+                pools().map(|(labels, pool)| (labels, (stat.read)(pool).get())),
+            );
+        }
+    }
     let per_command = |read: fn(&CommandStats) -> u64| {
         pools().flat_map(move |(labels, pool)| {
             pool.commands
@@ -108,18 +112,6 @@ pub fn prometheus(stats: &Stats) -> String {
         "Error replies per command, the proxy's or a server's.",
         per_command(|c| c.errors.get()),
     );
-    out.family(
-        "forward_errors_total",
-        Kind::Counter,
-        "Requests answered with an error because a server failed them.",
-        pools().map(|(labels, pool)| (labels, pool.forward_error.get())),
-    );
-    out.family(
-        "server_ejects_total",
-        Kind::Counter,
-        "Times a server was ejected from the ring (auto_eject_hosts).",
-        pools().map(|(labels, pool)| (labels, pool.server_ejects.get())),
-    );
     histogram(&mut out, stats);
     out.family(
         "config_reloads_total",
@@ -142,89 +134,31 @@ pub fn prometheus(stats: &Stats) -> String {
         "When the configuration was last loaded, at start or by a reload.",
         stats.last_reload_success.get(),
     );
-    type Read = fn(&ServerStats) -> u64;
-    let per_server: [(&str, Kind, &str, Read); 10] = [
-        (
-            "server_up",
-            Kind::Gauge,
-            "1 when the server was reachable at the last attempt.",
-            |s| s.up.get(),
-        ),
-        (
-            "server_ejected",
-            Kind::Gauge,
-            "1 while the server is ejected from the ring.",
-            |s| s.ejected.get(),
-        ),
-        (
-            "server_connections",
-            Kind::Gauge,
-            "Open server connections.",
-            |s| s.server_connections.get(),
-        ),
-        (
-            "server_requests_total",
-            Kind::Counter,
-            "Requests sent to the server.",
-            |s| s.requests.get(),
-        ),
-        (
-            "server_responses_total",
-            Kind::Counter,
-            "Replies received from the server.",
-            |s| s.responses.get(),
-        ),
-        (
-            "server_request_bytes_total",
-            Kind::Counter,
-            "Bytes of requests sent to the server.",
-            |s| s.request_bytes.get(),
-        ),
-        (
-            "server_response_bytes_total",
-            Kind::Counter,
-            "Bytes of replies received from the server.",
-            |s| s.response_bytes.get(),
-        ),
-        (
-            "server_errors_total",
-            Kind::Counter,
-            "Connection errors with the server.",
-            |s| s.server_err.get(),
-        ),
-        (
-            "server_eof_total",
-            Kind::Counter,
-            "Connections the server closed.",
-            |s| s.server_eof.get(),
-        ),
-        (
-            "server_timeouts_total",
-            Kind::Counter,
-            "Requests to the server that timed out.",
-            |s| s.server_timedout.get(),
-        ),
-    ];
-    for (name, kind, help, read) in per_server {
-        out.family(
-            name,
-            kind,
-            help,
-            pools().flat_map(|(labels, pool)| {
-                pool.servers
-                    .load_full()
-                    .iter()
-                    .map(|server| {
-                        (
-                            format!("{labels},server=\"{}\"", escape(&server.name)),
-                            read(server),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            }),
-        );
+    for stat in SERVER_STATS {
+        let Some(name) = stat.prometheus else {
+            continue;
+        };
+        let samples = pools().flat_map(|(labels, pool)| {
+            pool.servers
+                .load_full()
+                .iter()
+                .map(|server| {
+                    let labels = format!("{labels},server=\"{}\"", escape(&server.name));
+                    (labels, (stat.read)(server).get())
+                })
+                .collect::<Vec<_>>()
+        });
+        out.family(name, kind(stat), stat.help, samples);
     }
     out.finish()
+}
+
+/// A statistic's Prometheus type: a timestamp is a gauge.
+fn kind<T>(stat: &Stat<T>) -> Kind {
+    match stat.kind {
+        StatKind::Counter => Kind::Counter,
+        StatKind::Gauge | StatKind::Timestamp => Kind::Gauge,
+    }
 }
 
 /// Request durations per pool, as a Prometheus histogram.

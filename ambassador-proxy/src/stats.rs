@@ -101,72 +101,159 @@ impl Histogram {
     }
 }
 
-/// One server's statistics.
-#[derive(Debug, Default)]
-pub struct ServerStats {
-    /// twemproxy's name for the server.
-    pub name: String,
-    /// EOFs on server connections.
-    pub server_eof: Counter,
-    /// Errors on server connections.
-    pub server_err: Counter,
-    /// Requests that timed out.
-    pub server_timedout: Counter,
-    /// Open connections.
-    pub server_connections: Counter,
-    /// 1 when the last attempt to reach the server (connect or health
-    /// check) succeeded, else 0. Not part of twemproxy's JSON.
-    pub up: Counter,
-    /// 1 while `auto_eject_hosts` keeps the server out of the ring, else 0.
-    /// Not part of twemproxy's JSON.
-    pub ejected: Counter,
-    /// When the server was last ejected, µs since the epoch (0: never).
-    pub server_ejected_at: Counter,
-    /// Requests sent.
-    pub requests: Counter,
-    /// Bytes of requests sent.
-    pub request_bytes: Counter,
-    /// Replies received.
-    pub responses: Counter,
-    /// Bytes of replies received.
-    pub response_bytes: Counter,
-    /// Requests waiting to be written.
-    pub in_queue: Counter,
-    /// Bytes of requests waiting to be written.
-    pub in_queue_bytes: Counter,
-    /// Requests written, waiting for their reply.
-    pub out_queue: Counter,
-    /// Bytes of requests written, waiting for their reply.
-    pub out_queue_bytes: Counter,
+/// How a statistic moves, as twemproxy's `nc_stats.h` sorts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatKind {
+    /// Only goes up.
+    Counter,
+    /// Goes up and down.
+    Gauge,
+    /// A moment, in µs since the epoch.
+    Timestamp,
 }
 
-/// One pool's statistics.
-#[derive(Debug, Default)]
-pub struct PoolStats {
-    /// The pool's name.
-    pub name: String,
-    /// Clients that closed their connection.
-    pub client_eof: Counter,
-    /// Client connections that failed (errors, unparsable streams).
-    pub client_err: Counter,
-    /// Open client connections.
-    pub client_connections: Counter,
-    /// Times a server was ejected.
-    pub server_ejects: Counter,
-    /// Requests answered with an error because a server failed them.
-    pub forward_error: Counter,
-    /// Sub-requests made by splitting multi-key commands.
-    pub fragments: Counter,
-    /// Client connections accepted since start (summed into `total_connections`).
-    pub accepted: Counter,
-    /// Time from a request's arrival to its reply, for requests that
-    /// went to servers (`/metrics`).
-    pub latency: Histogram,
-    /// Requests and errors per command, for `/metrics`, by upper-case name.
-    pub commands: Vec<(&'static str, CommandStats)>,
-    /// Per server, in the pool's server order; replaced when a reload
-    /// changes the servers (a server that stays keeps its counters).
-    pub servers: arc_swap::ArcSwap<Vec<Arc<ServerStats>>>,
+/// One row of a statistics table: the one list from which the struct, the
+/// stats port's JSON, `-D` and `/metrics` are all written, as twemproxy
+/// writes its own from the one list in `nc_stats.h`.
+#[derive(Debug)]
+pub struct Stat<T> {
+    /// The field's name, which is twemproxy's JSON key where it has one.
+    pub name: &'static str,
+    /// How it moves.
+    pub kind: StatKind,
+    /// What it counts (the field's documentation and the Prometheus help).
+    pub help: &'static str,
+    /// twemproxy's description for `-D`; `None`: not one of twemproxy's,
+    /// so not in the stats port's JSON either.
+    pub twemproxy: Option<&'static str>,
+    /// The Prometheus family, without the `ambassador_` prefix; `None`:
+    /// not exported.
+    pub prometheus: Option<&'static str>,
+    /// Where it is kept.
+    pub read: fn(&T) -> &Counter,
+}
+
+/// A struct of counters and its table of [`Stat`] rows, from one list.
+macro_rules! stats_table {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident, table $table:ident {
+            $( $(#[$extra_meta:meta])* pub $extra:ident: $extra_type:ty, )*
+        }
+        $( $field:ident: $kind:ident, $help:literal, twemproxy: $twemproxy:expr, prometheus: $prometheus:expr; )*
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default)]
+        pub struct $name {
+            $( $(#[$extra_meta])* pub $extra: $extra_type, )*
+            $( #[doc = $help] pub $field: Counter, )*
+        }
+
+        /// Every counter of the struct, in twemproxy's order.
+        pub const $table: &[Stat<$name>] = &[
+            $( Stat {
+                name: stringify!($field),
+                kind: StatKind::$kind,
+                help: $help,
+                twemproxy: $twemproxy,
+                prometheus: $prometheus,
+                read: |stats| &stats.$field,
+            }, )*
+        ];
+    };
+}
+
+stats_table! {
+    /// One server's statistics.
+    pub struct ServerStats, table SERVER_STATS {
+        /// twemproxy's name for the server.
+        pub name: String,
+    }
+    server_eof: Counter, "Connections the server closed.",
+        twemproxy: Some("# eof on server connections"), prometheus: Some("server_eof_total");
+    server_err: Counter, "Connection errors with the server.",
+        twemproxy: Some("# errors on server connections"), prometheus: Some("server_errors_total");
+    server_timedout: Counter, "Requests to the server that timed out.",
+        twemproxy: Some("# timeouts on server connections"), prometheus: Some("server_timeouts_total");
+    server_connections: Gauge, "Open server connections.",
+        twemproxy: Some("# active server connections"), prometheus: Some("server_connections");
+    server_ejected_at: Timestamp, "When the server was last ejected, µs since the epoch (0: never).",
+        twemproxy: Some("timestamp when server was ejected in usec since epoch"), prometheus: None;
+    requests: Counter, "Requests sent to the server.",
+        twemproxy: Some("# requests"), prometheus: Some("server_requests_total");
+    request_bytes: Counter, "Bytes of requests sent to the server.",
+        twemproxy: Some("total request bytes"), prometheus: Some("server_request_bytes_total");
+    responses: Counter, "Replies received from the server.",
+        twemproxy: Some("# responses"), prometheus: Some("server_responses_total");
+    response_bytes: Counter, "Bytes of replies received from the server.",
+        twemproxy: Some("total response bytes"), prometheus: Some("server_response_bytes_total");
+    in_queue: Gauge, "Requests waiting to be written to the server.",
+        twemproxy: Some("# requests in incoming queue"), prometheus: None;
+    in_queue_bytes: Gauge, "Bytes of requests waiting to be written to the server.",
+        twemproxy: Some("current request bytes in incoming queue"), prometheus: None;
+    out_queue: Gauge, "Requests written to the server, waiting for their reply.",
+        twemproxy: Some("# requests in outgoing queue"), prometheus: None;
+    out_queue_bytes: Gauge, "Bytes of requests written to the server, waiting for their reply.",
+        twemproxy: Some("current request bytes in outgoing queue"), prometheus: None;
+    up: Gauge, "1 when the server was reachable at the last attempt (connect or health check).",
+        twemproxy: None, prometheus: Some("server_up");
+    ejected: Gauge, "1 while the server is ejected from the ring (auto_eject_hosts).",
+        twemproxy: None, prometheus: Some("server_ejected");
+}
+
+stats_table! {
+    /// One pool's statistics.
+    pub struct PoolStats, table POOL_STATS {
+        /// The pool's name.
+        pub name: String,
+        /// Client connections accepted since start (summed into `total_connections`).
+        pub accepted: Counter,
+        /// Time from a request's arrival to its reply, for requests that
+        /// went to servers (`/metrics`).
+        pub latency: Histogram,
+        /// Requests and errors per command, for `/metrics`, by upper-case name.
+        pub commands: Vec<(&'static str, CommandStats)>,
+        /// Per server, in the pool's server order; replaced when a reload
+        /// changes the servers (a server that stays keeps its counters).
+        pub servers: arc_swap::ArcSwap<Vec<Arc<ServerStats>>>,
+    }
+    client_eof: Counter, "Clients that closed their connection.",
+        twemproxy: Some("# eof on client connections"), prometheus: None;
+    client_err: Counter, "Client connections that failed (errors, unparsable streams, over client_connections).",
+        twemproxy: Some("# errors on client connections"), prometheus: None;
+    client_connections: Gauge, "Open client connections.",
+        twemproxy: Some("# active client connections"), prometheus: Some("client_connections");
+    server_ejects: Counter, "Times a server was ejected from the ring (auto_eject_hosts).",
+        twemproxy: Some("# times backend server was ejected"), prometheus: Some("server_ejects_total");
+    forward_error: Counter, "Requests answered with an error because a server failed them.",
+        twemproxy: Some("# times we encountered a forwarding error"), prometheus: Some("forward_errors_total");
+    fragments: Counter, "Sub-requests made by splitting multi-key commands.",
+        twemproxy: Some("# fragments created from a multi-vector request"), prometheus: None;
+}
+
+/// What `-D` prints: twemproxy's lists, line for line as `nutcracker -D`
+/// prints them, then what differs here.
+pub fn describe() -> String {
+    fn list<T>(out: &mut String, title: &str, table: &[Stat<T>]) {
+        let _ = writeln!(out, "{title}:");
+        for stat in table {
+            if let Some(description) = stat.twemproxy {
+                let _ = writeln!(out, "  {:<20}\"{description}\"", stat.name);
+            }
+        }
+    }
+    let mut out = String::new();
+    list(&mut out, "pool stats", POOL_STATS);
+    out.push('\n');
+    list(&mut out, "server stats", SERVER_STATS);
+    out.push_str(
+        "\nUnlike nutcracker's: counters are live, read at each request of the stats\n\
+         port, so -i has no effect (nutcracker's are snapshots up to -i old);\n\
+         fragments counts the sub-requests of multi-key commands (nutcracker 0.5.0\n\
+         declares it and never counts it); health-check PINGs are not counted in a\n\
+         server's requests or responses. /metrics exports more: see --metrics-addr.\n",
+    );
+    out
 }
 
 /// Requests of one command and how many got an error reply.
@@ -284,42 +371,26 @@ impl Stats {
             pools.iter().map(|p| p.client_connections.get()).sum::<u64>()
         );
         for pool in pools.iter() {
-            let _ = write!(
-                out,
-                ",{}:{{\"client_eof\":{},\"client_err\":{},\"client_connections\":{},\"server_ejects\":{},\"forward_error\":{},\"fragments\":{}",
-                json_string(&pool.name),
-                pool.client_eof.get(),
-                pool.client_err.get(),
-                pool.client_connections.get(),
-                pool.server_ejects.get(),
-                pool.forward_error.get(),
-                pool.fragments.get()
-            );
+            let _ = write!(out, ",{}:{{", json_string(&pool.name));
+            json_members(&mut out, POOL_STATS, pool);
             for server in pool.servers.load().iter() {
-                let s = server.as_ref();
-                let _ = write!(
-                    out,
-                    ",{}:{{\"server_eof\":{},\"server_err\":{},\"server_timedout\":{},\"server_connections\":{},\"server_ejected_at\":{},\"requests\":{},\"request_bytes\":{},\"responses\":{},\"response_bytes\":{},\"in_queue\":{},\"in_queue_bytes\":{},\"out_queue\":{},\"out_queue_bytes\":{}}}",
-                    json_string(&s.name),
-                    s.server_eof.get(),
-                    s.server_err.get(),
-                    s.server_timedout.get(),
-                    s.server_connections.get(),
-                    s.server_ejected_at.get(),
-                    s.requests.get(),
-                    s.request_bytes.get(),
-                    s.responses.get(),
-                    s.response_bytes.get(),
-                    s.in_queue.get(),
-                    s.in_queue_bytes.get(),
-                    s.out_queue.get(),
-                    s.out_queue_bytes.get()
-                );
+                let _ = write!(out, ",{}:{{", json_string(&server.name));
+                json_members(&mut out, SERVER_STATS, server);
+                out.push('}');
             }
             out.push('}');
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// twemproxy's members of `table` as `"name":value` pairs, comma-separated.
+fn json_members<T>(out: &mut String, table: &[Stat<T>], stats: &T) {
+    let twemproxys = table.iter().filter(|stat| stat.twemproxy.is_some());
+    for (i, stat) in twemproxys.enumerate() {
+        let comma = if i == 0 { "" } else { "," };
+        let _ = write!(out, "{comma}\"{}\":{}", stat.name, (stat.read)(stats).get());
     }
 }
 
