@@ -15,7 +15,7 @@ use tracing::error;
 use adapter_fmt::cli::Cli;
 use adapter_fmt::encode::{Encoder, OutputFormat};
 use adapter_fmt::hub::Hub;
-use adapter_fmt::pipeline::Pipeline;
+use adapter_fmt::pipeline::{CountedEvents, Pipeline};
 use adapter_fmt::server::{serve, Limits, ServerState};
 use podkit::exit_code;
 use sidecar_tail::{Tailer, Waker};
@@ -50,7 +50,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let mut tailer = if cli.reads_stdin() {
         None
     } else {
-        Some(Tailer::new(cli.tail_config())?)
+        Some(Tailer::new(cli.tail_config())?.with_events(CountedEvents(pipeline.metrics())))
     };
     let signalled = watch_signals(tailer.as_ref().map(Tailer::waker))?;
     match tailer.as_mut() {

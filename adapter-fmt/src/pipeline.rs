@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sidecar_tail::{Block, LineSink};
+use sidecar_tail::{Block, FileEvent, FileEvents, LineSink};
 
 use crate::detect::{self, Context, DetectConfig};
 use crate::encode::{Encoder, OutputFormat};
@@ -28,6 +28,23 @@ pub struct Metrics {
     pub without_timestamp: AtomicU64,
     /// Records per detected format, in the order of [`Format::ALL`].
     pub per_format: [AtomicU64; Format::ALL.len()],
+    /// What happened to the files followed, in the order of
+    /// [`FileEvent::NAMES`].
+    pub file_events: [AtomicU64; FileEvent::NAMES.len()],
+}
+
+/// The tailer's events, logged as sidecar-tail logs them and counted for
+/// `/metrics`.
+#[derive(Debug)]
+pub struct CountedEvents(pub Arc<Metrics>);
+
+impl FileEvents for CountedEvents {
+    fn event(&mut self, event: &FileEvent<'_>) {
+        event.log();
+        if let Some(at) = FileEvent::NAMES.iter().position(|name| *name == event.name()) {
+            self.0.file_events[at].fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Metrics {

@@ -49,6 +49,7 @@ use tracing::{debug, warn};
 use crate::format::Format;
 use crate::hub::{Hub, Selection};
 use crate::pipeline::Metrics;
+use sidecar_tail::FileEvent;
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -639,6 +640,15 @@ fn metrics(state: &ServerState) -> Response<Body> {
                 count.load(Ordering::Relaxed),
             )
         }),
+    );
+    out.family(
+        "file_events_total",
+        Counter,
+        "What happened to the files followed: rotations, truncations, long lines cut, files closed or missing.",
+        FileEvent::NAMES
+            .iter()
+            .zip(&m.file_events)
+            .map(|(name, count)| (format!("event=\"{name}\""), count.load(Ordering::Relaxed))),
     );
     respond(
         StatusCode::OK,

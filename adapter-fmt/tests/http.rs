@@ -581,3 +581,27 @@ fn buffer_bytes_evicts_by_bytes() {
     assert_eq!(metric(&base, "adapter_fmt_buffer_capacity_bytes"), 10 * 1024);
     assert_eq!(metric(&base, "adapter_fmt_buffer_records"), listed.len() as u64);
 }
+
+/// What happens to the files followed is counted in `/metrics`: a rename
+/// and a truncation, each once, from the tailer's events.
+#[test]
+fn metrics_count_what_happened_to_the_files() {
+    let (dir, mut writer, _process, base) = serve_file(&[]);
+    writer.line("2026-11-26T18:00:00Z a first line, longer than what replaces it");
+    wait_for_records(&base, 1);
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "2026-11-26T18:00:01Z short\n").unwrap();
+    wait_for_records(&base, 2);
+    let rotated = dir.path().join("app.log.1");
+    let _writer = writer.rename_to(&rotated);
+    let count = |event: &str| -> Option<u64> {
+        let (_, body) = get(&format!("{base}/metrics"));
+        let sample = format!("adapter_fmt_file_events_total{{event=\"{event}\"}} ");
+        body.lines()
+            .find_map(|line| line.strip_prefix(&sample))
+            .map(|value| value.parse().unwrap())
+    };
+    common::eventually("the rotation is counted", || count("rotated_away") == Some(1));
+    assert_eq!(count("truncated"), Some(1));
+    assert_eq!(count("long_line"), Some(0), "listed at zero before it happens");
+}

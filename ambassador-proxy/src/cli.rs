@@ -133,6 +133,27 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The server's options, with the stats port at `stats_addr` (from
+    /// [`Cli::stats_listen`]).
+    pub fn server_options(&self, stats_addr: String) -> crate::server::ServerOptions {
+        let resolver = std::sync::Arc::new(crate::resolve::Resolver::new(
+            &self.resolver_files(),
+            self.dns_refresh,
+        ));
+        crate::server::ServerOptions {
+            settings: crate::pool::Settings {
+                limits: self.limits(),
+                client_reply_buffer: self.client_reply_buffer,
+                health_interval: self.health_interval,
+                resolver,
+            },
+            stats_addr,
+            metrics_addr: self.metrics_addr,
+            conf_file: self.conf_file.clone(),
+            shutdown_timeout: self.shutdown_timeout,
+        }
+    }
+
     /// The request limits for clients.
     pub fn limits(&self) -> crate::protocol::Limits {
         crate::protocol::Limits {

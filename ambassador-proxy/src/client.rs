@@ -54,16 +54,6 @@ impl Window {
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Clients being served, in every pool: what shutdown waits for. (Each
-/// pool counts its own too, but a reload that renames or removes a pool
-/// replaces its statistics while its clients finish.)
-static OPEN_CLIENTS: AtomicU64 = AtomicU64::new(0);
-
-/// How many clients are being served, in all pools.
-pub fn open_clients() -> u64 {
-    OPEN_CLIENTS.load(Ordering::Relaxed)
-}
-
 /// Serves one client, whose connection is split into `reader` and
 /// `writer` (TCP or unix socket), until it quits or disconnects, or until
 /// `stopping` turns true: then the requests already read are answered and
@@ -85,7 +75,6 @@ pub async fn serve_client<R, W>(
     let stats = pool.load().stats.clone();
     stats.accepted.incr();
     stats.client_connections.incr();
-    OPEN_CLIENTS.fetch_add(1, Ordering::Relaxed);
     let mut session = Session::new(
         NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
         pool.load().config.redis_auth.is_some(),
@@ -151,7 +140,6 @@ pub async fn serve_client<R, W>(
     }
     let _ = writer.shutdown().await;
     stats.client_connections.decr();
-    OPEN_CLIENTS.fetch_sub(1, Ordering::Relaxed);
     debug!(client = session.id(), "client gone");
 }
 

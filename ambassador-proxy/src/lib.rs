@@ -23,6 +23,7 @@
 //!   defaults; [`serving`]: the pools' listeners and runtimes;
 //!   [`reload`]: swapping in a changed configuration.
 //! - [`stats`], [`metrics`]: twemproxy's stats JSON, Prometheus, probes.
+//! - [`server`]: all of it together, from start to a graceful stop.
 //! - [`cli`]: nutcracker's command line and ours; [`logging`]: its log,
 //!   reopened and re-levelled by signals.
 
@@ -44,6 +45,7 @@ pub mod pool;
 pub mod protocol;
 pub mod reload;
 pub mod resolve;
+pub mod server;
 pub mod serving;
 pub mod session;
 pub mod stats;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 
 use crate::client::serve_client;
 use crate::config::{ListenAddr, PoolConfig};
@@ -54,8 +55,9 @@ impl Listener {
     /// of its own. A failed accept (out of file descriptors, say) is logged
     /// and retried ([`podkit::http::accept_loop`]). Beyond
     /// `client_connections` (when not 0), a new client is closed at once,
-    /// as twemproxy does.
-    pub async fn serve(self, pool: Arc<PoolSlot>, stopping: watch::Receiver<bool>) {
+    /// as twemproxy does. Client tasks are spawned on `tasks`, which
+    /// shutdown waits for.
+    pub async fn serve(self, pool: Arc<PoolSlot>, stopping: watch::Receiver<bool>, tasks: TaskTracker) {
         let full = || {
             let runtime = pool.load();
             let limit = u64::from(runtime.config.client_connections);
@@ -79,11 +81,11 @@ impl Listener {
                             let _ = socket2::SockRef::from(&stream).set_keepalive(true);
                         }
                         let (reader, writer) = stream.into_split();
-                        tokio::spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
+                        tasks.spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
                     }
                     Accepted::Unix(stream) => {
                         let (reader, writer) = stream.into_split();
-                        tokio::spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
+                        tasks.spawn(serve_client(reader, writer, pool.clone(), stopping.clone()));
                     }
                 }
             },

@@ -9,14 +9,8 @@ use clap::Parser;
 
 use ambassador_proxy::cli::Cli;
 use ambassador_proxy::config::{from_env, Config, VARIABLES};
-use ambassador_proxy::listen::resolve_listen;
 use ambassador_proxy::logging::Log;
-use ambassador_proxy::metrics;
-use ambassador_proxy::pool::Settings;
-use ambassador_proxy::reload::Reloader;
-use ambassador_proxy::resolve::Resolver;
-use ambassador_proxy::serving::Serving;
-use ambassador_proxy::stats::{self, Stats};
+use ambassador_proxy::{server, stats};
 use podkit::exit_code;
 
 fn main() -> ExitCode {
@@ -101,108 +95,29 @@ fn run(cli: &Cli, log: Log) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let outcome = runtime.block_on(serve(config, stats_addr, cli, Arc::new(log)));
+    let outcome = runtime.block_on(async {
+        let (hangup, hangups) = tokio::sync::mpsc::unbounded_channel();
+        catch_signals(Arc::new(log), hangup)?;
+        let options = cli.server_options(stats_addr);
+        server::run(config, options, hangups, terminated()?).await
+    });
     if let Some(pid_file) = &cli.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }
     outcome
 }
 
-/// Binds every pool's listener, the stats port and the metrics address,
-/// then serves until SIGTERM or SIGINT; then stops accepting, answers the
-/// requests already read (for at most `--shutdown-timeout`), and returns.
-async fn serve(config: Config, stats_addr: String, cli: &Cli, log: Arc<Log>) -> anyhow::Result<()> {
-    let shutdown_timeout = cli.shutdown_timeout;
-    let resolver = Arc::new(Resolver::new(&cli.resolver_files(), cli.dns_refresh));
-    let settings = Settings {
-        limits: cli.limits(),
-        client_reply_buffer: cli.client_reply_buffer,
-        health_interval: cli.health_interval,
-        resolver: resolver.clone(),
-    };
-    let stats = Arc::new(Stats::new(Vec::new()));
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let pools = started_line(&config);
-    let serving = Serving::start(&config.pools, settings, stats.clone(), stopping).await?;
-    let (hangup, hangups) = tokio::sync::mpsc::unbounded_channel();
-    catch_signals(log, hangup)?;
-    // Before the stats port opens, so that whoever waits for it (tests,
-    // probes) knows that changes to the file from then on are seen.
-    let _served_without_reloads = match &cli.conf_file {
-        Some(path) => {
-            Reloader::new(path.clone(), config, serving, stats.clone()).start(hangups);
-            None
-        }
-        None => {
-            // Nothing to reload: the configuration comes from the
-            // environment, and SIGHUP only reopens the log.
-            drop(hangups);
-            Some(serving)
-        }
-    };
-    if let Some(addr) = cli.metrics_addr {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("metrics on {addr}"))?;
-        tokio::spawn(metrics::serve(listener, stats.clone()));
-    }
-    let stats_socket = resolve_listen(&stats_addr, &resolver).await?;
-    let stats_listener = tokio::net::TcpListener::bind(stats_socket)
-        .await
-        .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
-    tokio::spawn(stats::serve(stats_listener, stats.clone()));
-    tracing::info!(
-        "ambassador-proxy {} started on pid {}; {pools}; stats on {stats_socket}{}",
-        env!("CARGO_PKG_VERSION"),
-        std::process::id(),
-        cli.metrics_addr.map_or(String::new(), |addr| format!(
-            "; metrics on http://{addr}/metrics"
-        ))
-    );
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    tracing::info!(timeout = ?shutdown_timeout, "stopping: answering the requests in flight");
-    let _ = stop.send(true);
-    let open = ambassador_proxy::client::open_clients;
-    let drained = tokio::time::timeout(shutdown_timeout, async {
-        while open() > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// Completes at the first SIGTERM or SIGINT.
+fn terminated() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("catching SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("catching SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
     })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            clients = open(),
-            "shutdown timeout reached; closing with replies outstanding"
-        );
-    }
-    Ok(())
-}
-
-/// `pool 'alpha' on 127.0.0.1:6380 over a:1, b:2; pool 'beta' ...`, for
-/// the line that says the proxy started.
-fn started_line(config: &Config) -> String {
-    config
-        .pools
-        .iter()
-        .map(|pool| {
-            let servers: Vec<String> = pool
-                .servers
-                .iter()
-                .map(|s| format!("{}:{}", s.host, s.port))
-                .collect();
-            format!(
-                "pool '{}' on {} over {}",
-                pool.name,
-                pool.listen,
-                servers.join(", ")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// nutcracker's signals: SIGHUP reopens the log (and reloads the

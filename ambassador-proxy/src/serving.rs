@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::sync::{oneshot, watch};
+use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use crate::config::PoolConfig;
@@ -28,6 +29,7 @@ pub struct Serving {
     settings: Settings,
     stats: Arc<Stats>,
     shutdown: watch::Receiver<bool>,
+    tasks: TaskTracker,
 }
 
 struct ServedPool {
@@ -47,18 +49,21 @@ enum Step {
 
 impl Serving {
     /// Binds every pool's listener (the error names the address that
-    /// failed) and serves the pools until `shutdown` turns true.
+    /// failed) and serves the pools until `shutdown` turns true; listeners
+    /// and clients are tasks of `tasks`, which shutdown waits for.
     pub async fn start(
         pools: &[PoolConfig],
         settings: Settings,
         stats: Arc<Stats>,
         shutdown: watch::Receiver<bool>,
+        tasks: TaskTracker,
     ) -> anyhow::Result<Serving> {
         let mut serving = Serving {
             pools: Vec::new(),
             settings,
             stats,
             shutdown,
+            tasks,
         };
         serving.apply(pools).await?;
         Ok(serving)
@@ -147,7 +152,8 @@ impl Serving {
             }
             let _ = stop.send(true);
         });
-        tokio::spawn(listener.serve(slot.clone(), stopping));
+        self.tasks
+            .spawn(listener.serve(slot.clone(), stopping, self.tasks.clone()));
         debug!(pool = %config.name, listen = %config.listen, servers = config.servers.len(), "serving");
         ServedPool {
             config: config.clone(),

@@ -10,10 +10,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use tracing::{info, warn};
-
 use crate::checkpoint::Entry;
 use crate::discover::Found;
+use crate::events::{FileEvent, FileEvents};
 use crate::identity::{FileId, Fingerprint};
 use crate::lines::{Block, LastLines, LineSink, LineSplitter};
 
@@ -88,7 +87,12 @@ impl Follower {
     ///
     /// Returns `Ok(None)` when the name now leads to another file than the
     /// scan saw: the next scan will find that one.
-    pub fn open(found: &Found, start: StartAt, lines: LineEnds) -> io::Result<Option<Follower>> {
+    pub fn open(
+        found: &Found,
+        start: StartAt,
+        lines: LineEnds,
+        events: &mut dyn FileEvents,
+    ) -> io::Result<Option<Follower>> {
         let file = File::open(&found.path)?;
         let meta = file.metadata()?;
         if FileId::of(&meta) != found.id {
@@ -104,10 +108,7 @@ impl Follower {
                 if fingerprint.matches(&file)? && offset <= size {
                     (offset, 0)
                 } else {
-                    warn!(
-                        path = %found.path.display(),
-                        "file differs from the checkpointed one (inode reused, or truncated); reading it from the start"
-                    );
+                    events.event(&FileEvent::CheckpointMismatch { path: &found.path });
                     (0, 0)
                 }
             }
@@ -138,18 +139,21 @@ impl Follower {
     }
 
     /// Records that a scan found the file, possibly under a new name.
-    pub fn found_as(&mut self, path: &Path) {
+    pub fn found_as(&mut self, path: &Path, events: &mut dyn FileEvents) {
         if self.path != path {
-            info!(from = %self.path.display(), to = %path.display(), "file renamed");
+            events.event(&FileEvent::Renamed {
+                from: &self.path,
+                to: path,
+            });
             self.path = path.to_path_buf();
         }
         self.orphaned = false;
     }
 
     /// Records that a scan no longer finds the file under any user path.
-    pub fn orphan(&mut self) {
+    pub fn orphan(&mut self, events: &mut dyn FileEvents) {
         if !self.orphaned {
-            info!(path = %self.path.display(), "file rotated away or deleted; reading it to its end");
+            events.event(&FileEvent::RotatedAway { path: &self.path });
             self.orphaned = true;
         }
     }
@@ -167,6 +171,7 @@ impl Follower {
         sink: &mut dyn LineSink,
         buf: &mut [u8],
         deadline: Option<Instant>,
+        events: &mut dyn FileEvents,
     ) -> Result<u64, PollError> {
         let file_error = |path: &Path, source| PollError::File {
             path: path.to_path_buf(),
@@ -184,8 +189,8 @@ impl Follower {
             // Shorter, or as long again with other first bytes (the writer
             // refilled it past our offset before this look): either way the
             // lines not read yet are in the copy, if one was made.
-            self.read_rest_from_copy(sink, buf)?;
-            warn!(path = %self.path.display(), "file truncated or rewritten; reading it again from the start");
+            self.read_rest_from_copy(sink, buf, events)?;
+            events.event(&FileEvent::Truncated { path: &self.path });
             self.finish(sink)?;
             self.splitter.restart_at(0);
             self.fingerprint = Fingerprint::EMPTY;
@@ -217,7 +222,10 @@ impl Follower {
             }
         }
         if pieces > 0 {
-            warn!(path = %self.path.display(), pieces, "line longer than --max-line-bytes; emitted in pieces");
+            events.event(&FileEvent::LongLine {
+                path: &self.path,
+                pieces,
+            });
         }
         if total > 0 {
             self.last_growth = Instant::now();
@@ -230,12 +238,20 @@ impl Follower {
     /// (a file of the same first bytes, at least as long as what was read
     /// here): read them from there. Lines written after logrotate's copy
     /// and before its truncate are in neither file; logrotate loses them.
-    fn read_rest_from_copy(&mut self, sink: &mut dyn LineSink, buf: &mut [u8]) -> Result<(), PollError> {
+    fn read_rest_from_copy(
+        &mut self,
+        sink: &mut dyn LineSink,
+        buf: &mut [u8],
+        events: &mut dyn FileEvents,
+    ) -> Result<(), PollError> {
         let offset = self.splitter.read_offset();
         let Some((copy, path, meta)) = self.find_copy(offset) else {
             return Ok(());
         };
-        info!(path = %self.path.display(), copy = %path.display(), "copytruncate: reading the lines written before the cut from its copy");
+        events.event(&FileEvent::ReadFromCopy {
+            path: &self.path,
+            copy: &path,
+        });
         let size = meta.len();
         let mut at = offset;
         while at < size {

@@ -12,6 +12,8 @@
 //!   defines where they go ([`lines::LineSink`]).
 //! - [`output`]: the binary's sink: raw, prefixed or JSON, stdout or stderr.
 //! - [`checkpoint`]: delivered offsets per file, written atomically.
+//! - [`events`]: what happens to the files (rotation, truncation, long
+//!   lines, files gone), reported to the program through a trait.
 //! - [`tailer`]: the loop tying these together.
 //! - [`cli`]: the binary's flags.
 //!
@@ -46,6 +48,7 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod discover;
+pub mod events;
 pub mod follower;
 pub mod identity;
 pub mod lines;
@@ -54,6 +57,7 @@ pub mod stdin;
 pub mod tailer;
 pub mod watch;
 
+pub use events::{FileEvent, FileEvents, LogEvents};
 pub use follower::{LineEnds, StartAt};
 pub use lines::{Block, LineSink};
 pub use tailer::{TailConfig, TailError, Tailer, WatchMode};

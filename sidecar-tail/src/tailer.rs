@@ -14,6 +14,7 @@ use tracing::{debug, info, warn};
 
 use crate::checkpoint::{CheckpointError, Checkpointer, Entry};
 use crate::discover::{Discovery, Found, PatternError};
+use crate::events::{FileEvent, FileEvents, LogEvents};
 use crate::follower::{Follower, LineEnds, PollError, StartAt};
 use crate::identity::FileId;
 use crate::lines::LineSink;
@@ -191,6 +192,8 @@ pub struct Tailer {
     reported_unreadable: HashSet<PathBuf>,
     /// Compressed files found by the paths, skipped (and reported) once.
     compressed: HashSet<FileId>,
+    /// Where what happens to the files is reported.
+    events: Box<dyn FileEvents>,
 }
 
 impl Tailer {
@@ -221,7 +224,15 @@ impl Tailer {
             buf: vec![0; READ_CHUNK],
             reported_unreadable: HashSet::new(),
             compressed: HashSet::new(),
+            events: Box::new(LogEvents),
         })
+    }
+
+    /// Reports what happens to the files to `events` instead of logging it
+    /// ([`LogEvents`]).
+    pub fn with_events(mut self, events: impl FileEvents + 'static) -> Self {
+        self.events = Box::new(events);
+        self
     }
 
     /// A handle that other threads (a signal handler) use to stop the run.
@@ -378,21 +389,22 @@ impl Tailer {
                     offset: entry.offset,
                     fingerprint: entry.fingerprint,
                 };
-                match Follower::open(&found, begin, self.config.line_ends()) {
+                match Follower::open(&found, begin, self.config.line_ends(), self.events.as_mut()) {
                     Ok(Some(mut follower)) => {
-                        info!(
-                            was = %entry.path.display(),
-                            now = %found.path.display(),
-                            offset = entry.offset,
-                            "checkpointed file found under a new name; reading its rest"
-                        );
-                        follower.orphan();
+                        self.events.event(&FileEvent::ResumedUnderNewName {
+                            was: &entry.path,
+                            now: &found.path,
+                            offset: entry.offset,
+                        });
+                        follower.orphan(self.events.as_mut());
                         recovered.push(follower);
                     }
                     Ok(None) => {}
-                    Err(e) => {
-                        warn!(path = %found.path.display(), error = %e, "cannot open a checkpointed file")
-                    }
+                    Err(error) => self.events.event(&FileEvent::CannotOpen {
+                        path: &found.path,
+                        error: &error,
+                        retrying: false,
+                    }),
                 }
             }
         }
@@ -436,8 +448,8 @@ impl Tailer {
         let mut by_id: HashMap<FileId, &Found> = scan.found.iter().map(|f| (f.id, f)).collect();
         for follower in &mut self.followers {
             match by_id.remove(&follower.id()) {
-                Some(found) => follower.found_as(&found.path),
-                None => follower.orphan(),
+                Some(found) => follower.found_as(&found.path, self.events.as_mut()),
+                None => follower.orphan(self.events.as_mut()),
             }
         }
         let first_scan = start.is_some();
@@ -455,7 +467,10 @@ impl Tailer {
             }
             if !self.config.compressed {
                 if let Some(kind) = compression_of(&found.path) {
-                    warn!(path = %found.path.display(), compression = kind, "compressed file skipped (a rotated log?); --exclude it, or --compressed to follow it anyway");
+                    self.events.event(&FileEvent::CompressedSkipped {
+                        path: &found.path,
+                        compression: kind,
+                    });
                     self.compressed.insert(found.id);
                     continue;
                 }
@@ -475,7 +490,7 @@ impl Tailer {
                 },
                 None => start.unwrap_or(StartAt::Line(1)),
             };
-            match Follower::open(found, begin, self.config.line_ends()) {
+            match Follower::open(found, begin, self.config.line_ends(), self.events.as_mut()) {
                 Ok(Some(follower)) => {
                     debug!(path = %found.path.display(), "following");
                     self.reported_unreadable.remove(&found.path);
@@ -483,13 +498,13 @@ impl Tailer {
                     self.followers.push(follower);
                 }
                 Ok(None) => {}
-                Err(e) => {
+                Err(error) => {
                     if self.reported_unreadable.insert(found.path.clone()) {
-                        if self.config.follow {
-                            warn!(path = %found.path.display(), error = %e, "cannot open file; will retry");
-                        } else {
-                            warn!(path = %found.path.display(), error = %e, "cannot open file");
-                        }
+                        self.events.event(&FileEvent::CannotOpen {
+                            path: &found.path,
+                            error: &error,
+                            retrying: self.config.follow,
+                        });
                     }
                 }
             }
@@ -511,14 +526,16 @@ impl Tailer {
             .zip(&mut self.reported_missing)
         {
             if !matched && !*reported {
-                if !at_start {
-                    info!(path = %pattern, "no file matches now; waiting");
-                } else if self.config.follow {
-                    warn!(path = %pattern, "no such file yet; waiting for it to appear");
+                // Without following, a missing path is the run's error.
+                if !at_start || self.config.follow {
+                    self.events.event(&FileEvent::Missing {
+                        pattern: &pattern,
+                        at_start,
+                    });
                 }
                 *reported = true;
             } else if matched && *reported {
-                info!(path = %pattern, "file appeared; following it");
+                self.events.event(&FileEvent::Appeared { pattern: &pattern });
                 *reported = false;
             }
         }
@@ -558,10 +575,13 @@ impl Tailer {
     fn poll_all(&mut self, sink: &mut dyn LineSink, deadline: Option<Instant>) -> Result<(), TailError> {
         let quiet = self.config.rotate_wait;
         for follower in &mut self.followers {
-            match follower.poll(sink, &mut self.buf, deadline) {
+            match follower.poll(sink, &mut self.buf, deadline, self.events.as_mut()) {
                 Ok(_) => {}
                 Err(PollError::File { path, source }) => {
-                    warn!(path = %path.display(), error = %source, "read failed; will retry");
+                    self.events.event(&FileEvent::ReadFailed {
+                        path: &path,
+                        error: &source,
+                    });
                 }
                 Err(PollError::Sink(e)) => return Err(self.output_failed(e)),
             }
@@ -579,10 +599,11 @@ impl Tailer {
                 self.resume.insert(copy.id, copy);
             }
         }
+        let events = &mut self.events;
         self.followers.retain(|f| {
             let done = f.is_done(quiet);
             if done {
-                debug!(path = %f.path().display(), "closing rotated file");
+                events.event(&FileEvent::Closed { path: f.path() });
             }
             !done
         });
