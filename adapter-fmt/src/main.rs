@@ -22,7 +22,7 @@ use sidecar_tail::{Tailer, Waker};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    podkit::log::init_stderr(cli.log_format);
+    podkit::log::init_stderr(cli.diagnostics.log_format);
     exit_code(run(&cli))
 }
 

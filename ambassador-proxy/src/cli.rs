@@ -38,9 +38,9 @@ pub struct Cli {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Format of the log.
-    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
-    pub log_format: podkit::log::LogFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub diagnostics: podkit::log::LogArgs,
 
     /// twemproxy's YAML configuration file.
     #[arg(short = 'c', long = "conf-file", value_name = "FILE")]

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     if cli.test_conf {
         return test_conf(&cli);
     }
-    let log = match Log::init(cli.log_format, cli.verbosity, cli.output.as_deref()) {
+    let log = match Log::init(cli.diagnostics.log_format, cli.verbosity, cli.output.as_deref()) {
         Ok(log) => log,
         Err(e) => {
             eprintln!("ambassador-proxy: {e:#}");

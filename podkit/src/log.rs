@@ -24,6 +24,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// The flag every binary takes for its diagnostics; the level is set by
+/// `RUST_LOG` (ambassador-proxy: also by `-v`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Diagnostics")]
+pub struct LogArgs {
+    /// Format of diagnostics (stderr, or ambassador-proxy's -o file):
+    /// text, or one JSON object per line. Their level is set by RUST_LOG
+    /// (sidecar-tail and adapter-fmt default to warn).
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: LogFormat,
+}
+
 /// The diagnostics filter: `RUST_LOG` (a level, or levels per target such
 /// as `warn,sidecar_tail=debug`), else `default_level`.
 pub fn filter(default_level: &str) -> Targets {

@@ -87,15 +87,9 @@ pub struct Cli {
     #[allow(missing_docs)]
     pub following: FollowArgs,
 
-    /// Format of diagnostics on stderr (level set by RUST_LOG, default warn).
-    #[arg(
-        long,
-        value_enum,
-        default_value = "text",
-        value_name = "FORMAT",
-        help_heading = "Diagnostics"
-    )]
-    pub log_format: podkit::log::LogFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub diagnostics: podkit::log::LogArgs,
 }
 
 /// How files are followed: the flags sidecar-tail and adapter-fmt share,

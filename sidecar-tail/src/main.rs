@@ -22,7 +22,7 @@ const OUTPUT_BUFFER: usize = 32 * 1024;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    podkit::log::init_stderr(cli.log_format);
+    podkit::log::init_stderr(cli.diagnostics.log_format);
     exit_code(run(&cli))
 }
 
