@@ -129,7 +129,7 @@ const EXAMPLES: &str = "\
 Examples:
   tail -f /var/log/app.log | adapter-fmt
   adapter-fmt --output text --default-tz Europe/Berlin /var/log/app.log
-  adapter-fmt --no-follow --multiline 'logs/*.log'";
+  adapter-fmt --no-follow --multiline 'logs/*.log'\n  source <(adapter-fmt completions bash)   # also zsh, fish; `adapter-fmt man` for the man page";
 
 /// `--date-order` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

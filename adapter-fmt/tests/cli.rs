@@ -362,3 +362,9 @@ fn the_users_regex_names_the_fields() {
         refused.stderr
     );
 }
+
+/// `completions bash` loads in bash, and `man` renders with `man -l`.
+#[test]
+fn completions_and_man_page() {
+    common::check_completions_and_man_page(env!("CARGO_BIN_EXE_adapter-fmt"), "--default-tz");
+}

@@ -13,7 +13,7 @@ use clap::Parser;
 /// HASH, ...); without that, it listens on port 6380 in front of
 /// 127.0.0.1:6379.
 #[derive(Debug, Parser)]
-#[command(name = "ambassador-proxy", version)]
+#[command(name = "ambassador-proxy", version, after_help = EXAMPLES)]
 pub struct Cli {
     /// Test the configuration for errors and exit (0 when valid, 1 when not).
     #[arg(short = 't', long = "test-conf")]
@@ -80,57 +80,68 @@ pub struct Cli {
     pub pid_file: Option<PathBuf>,
 
     /// Serve /metrics (Prometheus), /healthz and /readyz over HTTP here.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", help_heading = OWN)]
     pub metrics_addr: Option<std::net::SocketAddr>,
 
     /// How often every server is checked with a PING (for /readyz and server_up).
-    #[arg(long, default_value = "2s", value_name = "INTERVAL", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "2s", value_name = "INTERVAL", value_parser = humantime::parse_duration, help_heading = OWN)]
     pub health_interval: std::time::Duration,
 
     /// Most arguments in one client request; more closes that client.
-    #[arg(long, default_value_t = 1024 * 1024, value_name = "N")]
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "N", help_heading = OWN)]
     pub max_request_args: usize,
 
     /// Most bytes in one client request (at most Redis's 512 MiB); more
     /// closes that client.
-    #[arg(long, default_value_t = 512 * 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=512 * 1024 * 1024))]
+    #[arg(long, default_value_t = 512 * 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=512 * 1024 * 1024), help_heading = OWN)]
     pub max_request_bytes: u64,
 
     /// How many bytes of replies a client may leave unread before the proxy
     /// stops reading its requests (it is held back; its server connections
     /// keep flowing for the other clients).
-    #[arg(long, default_value = "4MiB", value_name = "SIZE", value_parser = podkit::values::parse_size)]
+    #[arg(long, default_value = "4MiB", value_name = "SIZE", value_parser = podkit::values::parse_size, help_heading = OWN)]
     pub client_reply_buffer: usize,
 
     /// On SIGTERM or SIGINT, how long answering the requests in flight may take.
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = OWN)]
     pub shutdown_timeout: std::time::Duration,
 
     /// How often server names are looked up again (a StatefulSet pod that
     /// comes back with a new IP is found within this time); also the
     /// longest a DNS answer is kept.
-    #[arg(long, default_value = "5s", value_name = "INTERVAL", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5s", value_name = "INTERVAL", value_parser = humantime::parse_duration, help_heading = OWN)]
     pub dns_refresh: std::time::Duration,
 
     /// The hosts file that server names are looked up in first.
-    #[arg(long, default_value = "/etc/hosts", value_name = "FILE")]
+    #[arg(long, default_value = "/etc/hosts", value_name = "FILE", help_heading = OWN)]
     pub hosts_file: PathBuf,
 
     /// The DNS configuration (name servers, search domains, ndots).
-    #[arg(long, default_value = "/etc/resolv.conf", value_name = "FILE")]
+    #[arg(long, default_value = "/etc/resolv.conf", value_name = "FILE", help_heading = OWN)]
     pub resolv_conf: PathBuf,
 
     /// Worker threads of the runtime; default: half the CPUs, at least one.
     /// The proxy shares its pod (and node) with the app and Redis: on two
     /// CPUs one worker answers unpipelined clients faster than two that
     /// keep waking each other (see the README's figures).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = OWN)]
     pub threads: Option<u16>,
 
     /// nutcracker's buffer chunk size; accepted for compatibility, no effect.
     #[arg(short = 'm', long = "mbuf-size", value_name = "N")]
     pub mbuf_size: Option<u32>,
 }
+
+/// The heading of the flags nutcracker does not have.
+const OWN: &str = "Beyond nutcracker";
+
+const EXAMPLES: &str = "\
+Examples:
+  ambassador-proxy -c /etc/nutcracker/nutcracker.yml
+  ambassador-proxy -t -c nutcracker.yml            # check a configuration
+  REDIS_SERVERS=redis-0:6379:1,redis-1:6379:1 ambassador-proxy
+  ambassador-proxy -c nutcracker.yml --metrics-addr 0.0.0.0:9121
+  source <(ambassador-proxy completions bash)      # also zsh, fish; `man` for the man page";
 
 impl Cli {
     /// The server's options, with the stats port at `stats_addr` (from

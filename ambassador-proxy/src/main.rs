@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use ambassador_proxy::cli::Cli;
 use ambassador_proxy::config::{from_env, Config, VARIABLES};
@@ -14,6 +14,9 @@ use ambassador_proxy::{server, stats};
 use podkit::exit_code;
 
 fn main() -> ExitCode {
+    if let Some(code) = podkit::docs::answer(Cli::command()) {
+        return code;
+    }
     let cli = Cli::parse();
     if cli.describe_stats {
         print!("{}", stats::describe());

@@ -136,3 +136,9 @@ fn the_seeds_environment_shards_over_a_space_separated_list() {
     assert!(finished.status.success(), "{}", finished.stderr);
     assert!(!pid_file.exists(), "the pid file is removed at exit");
 }
+
+/// `completions bash` loads in bash, and `man` renders with `man -l`.
+#[test]
+fn completions_and_man_page() {
+    common::check_completions_and_man_page(env!("CARGO_BIN_EXE_ambassador-proxy"), "--conf-file");
+}

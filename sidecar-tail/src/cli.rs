@@ -175,7 +175,7 @@ Examples:
   sidecar-tail /var/log/nginx/access.log
   sidecar-tail --stderr error.log '/var/log/nginx/*.log'
   sidecar-tail --checkpoint /var/log/nginx/.sidecar-tail.json '/var/log/nginx/*.log'
-  sidecar-tail -n 20 --no-follow app.log";
+  sidecar-tail -n 20 --no-follow app.log\n  source <(sidecar-tail completions bash)   # also zsh, fish; `sidecar-tail man` for the man page";
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

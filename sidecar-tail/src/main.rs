@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing::error;
@@ -21,6 +21,9 @@ use sidecar_tail::{Tailer, Waker};
 const OUTPUT_BUFFER: usize = 32 * 1024;
 
 fn main() -> ExitCode {
+    if let Some(code) = podkit::docs::answer(Cli::command()) {
+        return code;
+    }
     let cli = Cli::parse();
     podkit::log::init_stderr(cli.diagnostics.log_format);
     exit_code(run(&cli))

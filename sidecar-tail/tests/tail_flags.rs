@@ -194,3 +194,9 @@ fn stdin_with_files_or_a_checkpoint_is_refused() {
         );
     }
 }
+
+/// `completions bash` loads in bash, and `man` renders with `man -l`.
+#[test]
+fn completions_and_man_page() {
+    common::check_completions_and_man_page(binary(), "--checkpoint");
+}

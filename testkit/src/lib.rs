@@ -505,3 +505,47 @@ impl LogWriter {
 pub fn numbered(prefix: &str, range: std::ops::RangeInclusive<usize>) -> Vec<String> {
     range.map(|n| format!("{prefix}{n}")).collect()
 }
+
+/// Checks the documentation a binary writes of itself: `completions bash`
+/// loads in bash and completes the binary's name, and `man` is a page
+/// that `man -l` renders with the binary's name and the flag `flag` in it.
+pub fn check_completions_and_man_page(binary: &str, flag: &str) {
+    let name = Path::new(binary)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a binary's file name");
+    let script = format!("source <('{binary}' completions bash) && complete -p {name}");
+    let loaded = run({
+        let mut bash = Command::new("bash");
+        bash.args(["-c", &script]);
+        bash
+    });
+    let loaded_text = String::from_utf8_lossy(&loaded.stdout);
+    assert!(
+        loaded.status.success() && loaded_text.contains(name),
+        "completions do not load in bash: {loaded_text}{}",
+        loaded.stderr
+    );
+    let page = std::env::temp_dir().join(format!("{name}-{}.1", std::process::id()));
+    let roff = Command::new(binary)
+        .arg("man")
+        .output()
+        .expect("running BINARY man");
+    assert!(roff.status.success(), "{name} man failed");
+    std::fs::write(&page, &roff.stdout).expect("writing the man page");
+    let rendered = run({
+        let mut man = Command::new("man");
+        man.arg("-l")
+            .arg(&page)
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100");
+        man
+    });
+    let _ = std::fs::remove_file(&page);
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    assert!(
+        rendered.status.success() && text.contains("NAME") && text.contains(flag),
+        "man -l does not render the page of {name}: {text}{}",
+        rendered.stderr
+    );
+}

@@ -1,0 +1,88 @@
+//! Shell completions and man pages, written from each binary's clap
+//! definition so that they never disagree with `--help`:
+//!
+//! - `BINARY completions SHELL` prints the completion script for bash,
+//!   zsh, fish, elvish or powershell (`source <(sidecar-tail completions bash)`);
+//! - `BINARY man` prints the man page in roff (`BINARY man > BINARY.1`,
+//!   `man -l BINARY.1`).
+//!
+//! Both are read before the real command line, as words of their own, so
+//! that they need no place among a binary's paths and flags. (A file named
+//! `completions` or `man` is still followed as `./completions`.)
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap_complete::Shell;
+
+/// Writes completions or the man page of `command` when the process's
+/// arguments ask for them, and returns the exit code; `None` when they do
+/// not, and the binary runs as usual.
+pub fn answer(command: clap::Command) -> Option<ExitCode> {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    answer_to(command, &args)
+}
+
+/// [`answer`] for `args`, without the program name.
+fn answer_to(command: clap::Command, args: &[String]) -> Option<ExitCode> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        ["completions", shell] => match shell.parse::<Shell>() {
+            Ok(shell) => completions(command, shell),
+            Err(_) => {
+                eprintln!("error: unknown shell '{shell}'; use one of bash, zsh, fish, elvish, powershell");
+                return Some(ExitCode::from(2));
+            }
+        },
+        ["completions"] => {
+            eprintln!("error: which shell? e.g. `completions bash` (bash, zsh, fish, elvish, powershell)");
+            return Some(ExitCode::from(2));
+        }
+        ["man"] => man(command),
+        _ => return None,
+    };
+    Some(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: writing to stdout: {e}");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+fn completions(mut command: clap::Command, shell: Shell) -> std::io::Result<()> {
+    let name = command.get_name().to_owned();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command, name, &mut out);
+    std::io::stdout().lock().write_all(&out)
+}
+
+fn man(command: clap::Command) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command).render(&mut out)?;
+    std::io::stdout().lock().write_all(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn only_the_exact_words_are_taken() {
+        let command = || clap::Command::new("x").arg(clap::Arg::new("path"));
+        assert_eq!(answer_to(command(), &args(&["app.log"])), None);
+        assert_eq!(answer_to(command(), &args(&["man", "app.log"])), None);
+        assert_eq!(
+            answer_to(command(), &args(&["completions", "tcsh"])),
+            Some(ExitCode::from(2))
+        );
+    }
+}
