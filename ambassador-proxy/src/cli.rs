@@ -123,7 +123,7 @@ pub struct Cli {
     /// Worker threads of the runtime; default: half the CPUs, at least one.
     /// The proxy shares its pod (and node) with the app and Redis: on two
     /// CPUs one worker answers unpipelined clients faster than two that
-    /// keep waking each other (see the README's figures).
+    /// keep waking each other (see docs/benchmarks.md).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = OWN)]
     pub threads: Option<u16>,
 

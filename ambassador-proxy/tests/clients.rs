@@ -66,7 +66,7 @@ struct Client {
     /// The script's arguments besides the library's and the port.
     args: &'static [&'static str],
     /// Whether the same script passes through nutcracker 0.5.0 over the
-    /// same servers (checked: the README's list of what it fails).
+    /// same servers (checked: the list of what it fails in docs/ambassador-proxy.md).
     through_nutcracker: bool,
 }
 

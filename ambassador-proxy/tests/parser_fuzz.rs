@@ -6,7 +6,7 @@
 //! proptest in tests/parser_fuzz.proptest-regressions, to be committed.
 //!
 //! The fuzzers run for a bounded time, FUZZ_SECONDS (10 by default; the
-//! README gives the longer run):
+//! docs/ambassador-proxy.md gives the longer run):
 //! - the corpus in tests/fuzz-corpus (real pipelines, inline commands, the
 //!   malformed streams that matter, and every input that ever crashed the
 //!   proxy) mutated at random, the bytes fed in random pieces;

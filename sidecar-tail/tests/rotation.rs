@@ -401,7 +401,7 @@ fn copytruncate_refilled_past_the_offset_before_the_next_look_loses_nothing() {
     assert_eq!(finished.lines(), expected);
 }
 
-/// Issue 13: with the README's own `'app.log*'`, `gzip -k app.log.1` makes
+/// Issue 13: with docs/sidecar-tail.md's own `'app.log*'`, `gzip -k app.log.1` makes
 /// a compressed file that is skipped with one warning, not written to
 /// stdout; `--exclude` keeps files out by name.
 #[test]

@@ -130,7 +130,7 @@ fn bytes_and_nul_terminated_lines_come_out_as_from_gnu_tail() {
         (&["-c", "-5", "-f"], "a 1\na 2\na 3\n"),
         // (Not `-c +100` on a shorter file: GNU tail -f takes its position
         // past the end for a truncation and prints the file from its start;
-        // sidecar-tail waits for byte 100, as asked. README, "Tail flags".)
+        // sidecar-tail waits for byte 100, as asked. README, the flag table.)
         (&["-c+10", "-f"], "a 1\na 2\na 3\n"),
         (&["-z", "-n", "1", "-f"], "a 1\0a 2\na 2b\0a 3\0"),
         (&["-z", "-n+2", "-F"], "a 1\0a 2\na 2b\0a 3\0"),

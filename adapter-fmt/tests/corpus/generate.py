@@ -247,7 +247,7 @@ for i in range(6):
 for i in range(4):
     # log4j's `yy/MM/dd` (Spark, Hadoop): a two-digit year first reads as
     # day first too when it is above 12; with no other evidence the reader
-    # takes the year first (see the README).
+    # takes the year first (see docs/adapter-fmt.md).
     dt = trunc(instant(), 0).replace(day=rng.randrange(13, 29))
     add(expect(dt, 0), "numeric_ymd", f"{dt:%y/%m/%d %H:%M:%S} job done")
 
