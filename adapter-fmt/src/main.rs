@@ -56,6 +56,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Some(Tailer::new(cli.tail_config())?.with_events(CountedEvents(pipeline.metrics())))
     };
     let signalled = watch_signals(tailer.as_ref().map(Tailer::waker))?;
+    let long_running = cli.listen.is_some() || (tailer.is_some() && !cli.following.no_follow);
+    if long_running {
+        say_what_is_done(cli);
+    }
     match tailer.as_mut() {
         // Stdin with sidecar-tail's reader: over-long lines come in pieces
         // here too, and each chunk is flushed as it arrives.
@@ -72,6 +76,28 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         let _ = signalled.recv();
     }
     Ok(())
+}
+
+/// The one line at start, at the default level, of a long-running
+/// adapter (serving HTTP, or following files): what it reads and where
+/// the records go.
+fn say_what_is_done(cli: &Cli) {
+    let input = if cli.reads_stdin() {
+        "reading stdin".to_owned()
+    } else {
+        let paths: Vec<String> = cli.paths.iter().map(|p| format!("'{p}'")).collect();
+        format!("following {}", paths.join(", "))
+    };
+    let output =
+        clap::ValueEnum::to_possible_value(&cli.output).map_or(String::new(), |v| v.get_name().to_owned());
+    let serving = cli.listen.map_or(String::new(), |addr| {
+        format!("; serving http://{addr}/logs, /healthz and /metrics")
+    });
+    tracing::info!(
+        target: podkit::log::START,
+        "adapter-fmt {} {input}, records as {output} to stdout{serving}",
+        env!("CARGO_PKG_VERSION")
+    );
 }
 
 /// Binds `addr` now, so that a taken port is an error at start, and serves

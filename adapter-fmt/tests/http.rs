@@ -605,3 +605,32 @@ fn metrics_count_what_happened_to_the_files() {
     assert_eq!(count("truncated"), Some(1));
     assert_eq!(count("long_line"), Some(0), "listed at zero before it happens");
 }
+
+/// At the default level a serving adapter says once what it reads and
+/// where it serves, then nothing per record.
+#[test]
+fn at_the_default_level_one_line_says_what_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut writer = LogWriter::create(&log);
+    let (process, port) = start_listening(|port| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_adapter-fmt"));
+        command
+            .args(["--listen", &format!("127.0.0.1:{port}"), path_arg(&log)])
+            .env_remove("RUST_LOG");
+        command
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    for n in 1..=50 {
+        writer.line(&format!("2026-11-26T18:00:{:02}Z record {n}", n % 60));
+    }
+    wait_for_records(&base, 50);
+    let finished = process.terminate();
+    let stderr: Vec<&str> = finished.stderr.lines().collect();
+    assert_eq!(stderr.len(), 1, "stderr:\n{}", finished.stderr);
+    assert!(
+        stderr[0].contains("INFO adapter-fmt") && stderr[0].contains("app.log") && stderr[0].contains(&base),
+        "{}",
+        stderr[0]
+    );
+}

@@ -45,11 +45,17 @@ pub fn filter(default_level: &str) -> Targets {
         .unwrap_or_else(|| default_level.parse().unwrap_or_default())
 }
 
+/// The target of the one line a long-running binary writes at start to say
+/// what it does (`tracing::info!(target: START, ...)`): shown at the
+/// default level, which is otherwise `warn`.
+pub const START: &str = "start";
+
 /// Sends diagnostics to stderr in `format`, at the level `RUST_LOG` sets,
-/// else `warn` (a sidecar's stderr is part of the pod's log stream). Where
-/// a subscriber is already set (a test harness), that one stays.
+/// else `warn` and the [`START`] line (a sidecar's stderr is part of the
+/// pod's log stream: it says what it does once, then only what is wrong).
+/// Where a subscriber is already set (a test harness), that one stays.
 pub fn init_stderr(format: LogFormat) {
-    let _ = Log::init(format, "warn", None);
+    let _ = Log::init(format, "warn,start=info", None);
 }
 
 /// The running diagnostics: where they go and at what level.

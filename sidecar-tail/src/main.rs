@@ -44,6 +44,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     } else {
         let tailer = Tailer::new(cli.tail_config())?;
         handle_signals(tailer.waker(), cli.following.drain_timeout)?;
+        if !cli.following.no_follow {
+            say_what_is_followed(cli);
+        }
         Some(tailer)
     };
 
@@ -115,6 +118,35 @@ fn handle_signals(waker: Waker, drain_timeout: Duration) -> anyhow::Result<()> {
         })
         .context("starting the signal thread")?;
     Ok(())
+}
+
+/// The one line at start, at the default level: what is followed, how,
+/// and where the lines go.
+fn say_what_is_followed(cli: &Cli) {
+    let paths = cli
+        .paths
+        .iter()
+        .map(|p| format!("'{p}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let checkpoint = cli
+        .following
+        .checkpoint
+        .as_ref()
+        .map_or("no checkpoint".to_owned(), |path| {
+            format!("checkpoint {}", path.display())
+        });
+    let stderr = if cli.stderr.is_empty() {
+        String::new()
+    } else {
+        let globs: Vec<&str> = cli.stderr.iter().map(glob::Pattern::as_str).collect();
+        format!("; lines of {} to stderr", globs.join(", "))
+    };
+    tracing::info!(
+        target: podkit::log::START,
+        "sidecar-tail {} following {paths} ({checkpoint}){stderr}",
+        env!("CARGO_PKG_VERSION")
+    );
 }
 
 /// A pipe holds 64 KiB by default, so a writer of large blocks and its
