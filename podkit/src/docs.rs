@@ -2,7 +2,8 @@
 //! definition so that they never disagree with `--help`:
 //!
 //! - `BINARY completions SHELL` prints the completion script for bash,
-//!   zsh, fish, elvish or powershell (`source <(sidecar-tail completions bash)`);
+//!   zsh or fish (`source <(sidecar-tail completions bash)`); the others
+//!   clap knows would cost the images room they do not have;
 //! - `BINARY man` prints the man page in roff (`BINARY man > BINARY.1`,
 //!   `man -l BINARY.1`).
 //!
@@ -10,10 +11,13 @@
 //! that they need no place among a binary's paths and flags. (A file named
 //! `completions` or `man` is still followed as `./completions`.)
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use clap_complete::Shell;
+#[cfg(feature = "docs")]
+use clap_complete::{
+    shells::{Bash, Fish, Zsh},
+    Generator,
+};
 
 /// Writes completions or the man page of `command` when the process's
 /// arguments ask for them, and returns the exit code; `None` when they do
@@ -27,18 +31,19 @@ pub fn answer(command: clap::Command) -> Option<ExitCode> {
 }
 
 /// [`answer`] for `args`, without the program name.
+#[cfg(feature = "docs")]
 fn answer_to(command: clap::Command, args: &[String]) -> Option<ExitCode> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match words.as_slice() {
-        ["completions", shell] => match shell.parse::<Shell>() {
-            Ok(shell) => completions(command, shell),
-            Err(_) => {
-                eprintln!("error: unknown shell '{shell}'; use one of bash, zsh, fish, elvish, powershell");
-                return Some(ExitCode::from(2));
-            }
-        },
+        ["completions", "bash"] => completions(command, Bash),
+        ["completions", "zsh"] => completions(command, Zsh),
+        ["completions", "fish"] => completions(command, Fish),
+        ["completions", shell] => {
+            eprintln!("error: unknown shell '{shell}'; use one of bash, zsh, fish");
+            return Some(ExitCode::from(2));
+        }
         ["completions"] => {
-            eprintln!("error: which shell? e.g. `completions bash` (bash, zsh, fish, elvish, powershell)");
+            eprintln!("error: which shell? `completions bash`, `completions zsh` or `completions fish`");
             return Some(ExitCode::from(2));
         }
         ["man"] => man(command),
@@ -54,20 +59,40 @@ fn answer_to(command: clap::Command, args: &[String]) -> Option<ExitCode> {
     })
 }
 
-fn completions(mut command: clap::Command, shell: Shell) -> std::io::Result<()> {
+#[cfg(feature = "docs")]
+fn completions(mut command: clap::Command, shell: impl Generator) -> std::io::Result<()> {
     let name = command.get_name().to_owned();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, name, &mut out);
-    std::io::stdout().lock().write_all(&out)
+    std::io::Write::write_all(&mut std::io::stdout().lock(), &out)
 }
 
+#[cfg(feature = "docs")]
 fn man(command: clap::Command) -> std::io::Result<()> {
     let mut out = Vec::new();
     clap_mangen::Man::new(command).render(&mut out)?;
-    std::io::stdout().lock().write_all(&out)
+    std::io::Write::write_all(&mut std::io::stdout().lock(), &out)
 }
 
-#[cfg(test)]
+/// [`answer`] for `args`, without the program name, in a build without
+/// the `docs` feature (the container images): say so rather than take the
+/// words for paths.
+#[cfg(not(feature = "docs"))]
+fn answer_to(_command: clap::Command, args: &[String]) -> Option<ExitCode> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["completions"] | ["completions", _] | ["man"] => {
+            eprintln!(
+                "error: this build has no completions or man pages (built without the `docs` \
+                 feature, as the container images are); `cargo install --locked --path ...` has them"
+            );
+            Some(ExitCode::from(2))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(all(test, feature = "docs"))]
 mod tests {
     use super::*;
 
