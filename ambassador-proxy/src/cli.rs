@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::config::{from_env, Config, VARIABLES};
+
 /// A consistent-hash Redis proxy: twemproxy's configuration, flags and key
 /// placement.
 ///
@@ -144,6 +146,28 @@ Examples:
   source <(ambassador-proxy completions bash)      # also zsh, fish; `man` for the man page";
 
 impl Cli {
+    /// The configuration: from `-c FILE`, else from the malexer image's
+    /// environment, else one pool on port 6380 in front of 127.0.0.1:6379.
+    /// With `-c`, environment variables that would have configured the
+    /// proxy are named in a warning: they are ignored.
+    pub fn load_config(&self) -> anyhow::Result<Config> {
+        let Some(path) = &self.conf_file else {
+            return Ok(from_env(|name| std::env::var(name).ok())?.unwrap_or_else(Config::default_single));
+        };
+        let ignored: Vec<&str> = VARIABLES
+            .iter()
+            .copied()
+            .filter(|name| std::env::var_os(name).is_some())
+            .collect();
+        if !ignored.is_empty() {
+            tracing::warn!(
+                variables = ?ignored,
+                "the configuration comes from -c; these environment variables are ignored"
+            );
+        }
+        Ok(Config::from_file(path)?)
+    }
+
     /// The server's options, with the stats port at `stats_addr` (from
     /// [`Cli::stats_listen`]).
     pub fn server_options(&self, stats_addr: String) -> crate::server::ServerOptions {

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
+use std::sync::Arc;
 
 use anyhow::Context;
 use podkit::log::LogFormat;
@@ -81,6 +82,59 @@ impl Log {
         self.verbosity.store(new, Ordering::Relaxed);
         self.log.set_level(level_filter(new));
         new
+    }
+
+    /// Catches nutcracker's signals, from within a tokio runtime: SIGHUP
+    /// reopens the log (and asks for a reload of the configuration, through
+    /// `hangup`), SIGTTIN and SIGTTOU raise and lower the log level, SIGUSR1
+    /// and SIGUSR2 are accepted; each is logged in the lines nutcracker
+    /// 0.5.0 writes for it.
+    pub fn catch_signals(
+        self: Arc<Self>,
+        hangup: tokio::sync::mpsc::UnboundedSender<()>,
+    ) -> anyhow::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        #[derive(Clone, Copy)]
+        enum Action {
+            Reopen,
+            Level { up: bool },
+            Accept,
+        }
+        let kinds = [
+            (libc::SIGHUP, "SIGHUP", Action::Reopen),
+            (libc::SIGUSR1, "SIGUSR1", Action::Accept),
+            (libc::SIGUSR2, "SIGUSR2", Action::Accept),
+            (libc::SIGTTIN, "SIGTTIN", Action::Level { up: true }),
+            (libc::SIGTTOU, "SIGTTOU", Action::Level { up: false }),
+        ];
+        for (number, name, action) in kinds {
+            let mut signals =
+                signal(SignalKind::from_raw(number)).with_context(|| format!("catching {name}"))?;
+            let log = self.clone();
+            let hangup = hangup.clone();
+            tokio::spawn(async move {
+                while signals.recv().await.is_some() {
+                    match action {
+                        Action::Reopen => {
+                            let reopened = log.reopen();
+                            tracing::info!("signal {number} ({name}) received, reopening log file");
+                            if let Err(e) = reopened {
+                                tracing::error!("{e:#}");
+                            }
+                            let _ = hangup.send(());
+                        }
+                        Action::Level { up } => {
+                            let direction = if up { "up" } else { "down" };
+                            tracing::warn!("signal {number} ({name}) received, {direction} logging level");
+                            let level = log.change_level(up);
+                            tracing::warn!("{direction} log level to {level}");
+                        }
+                        Action::Accept => tracing::info!("signal {number} ({name}) received"),
+                    }
+                }
+            });
+        }
+        Ok(())
     }
 }
 

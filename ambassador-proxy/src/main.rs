@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 
 use ambassador_proxy::cli::Cli;
-use ambassador_proxy::config::{from_env, Config, VARIABLES};
 use ambassador_proxy::logging::Log;
 use ambassador_proxy::{server, stats};
 use podkit::exit_code;
@@ -41,7 +40,7 @@ fn test_conf(cli: &Cli) -> ExitCode {
     let source = cli.conf_file.as_ref().map_or("the environment".to_owned(), |p| {
         format!("configuration file '{}'", p.display())
     });
-    let checked = load_config(cli).and_then(|config| {
+    let checked = cli.load_config().and_then(|config| {
         cli.stats_listen().map_err(anyhow::Error::msg)?;
         Ok(config)
     });
@@ -60,29 +59,9 @@ fn test_conf(cli: &Cli) -> ExitCode {
     }
 }
 
-fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    if let Some(path) = &cli.conf_file {
-        return Ok(Config::from_file(path)?);
-    }
-    Ok(from_env(|name| std::env::var(name).ok())?.unwrap_or_else(Config::default_single))
-}
-
 fn run(cli: &Cli, log: Log) -> anyhow::Result<()> {
-    let config = load_config(cli)?;
+    let config = cli.load_config()?;
     let stats_addr = cli.stats_listen().map_err(anyhow::Error::msg)?;
-    if cli.conf_file.is_some() {
-        let ignored: Vec<&str> = VARIABLES
-            .iter()
-            .copied()
-            .filter(|name| std::env::var_os(name).is_some())
-            .collect();
-        if !ignored.is_empty() {
-            tracing::warn!(
-                variables = ?ignored,
-                "the configuration comes from -c; these environment variables are ignored"
-            );
-        }
-    }
     for note in config.migration_notes() {
         tracing::warn!("{note}");
     }
@@ -100,7 +79,7 @@ fn run(cli: &Cli, log: Log) -> anyhow::Result<()> {
         .context("starting the runtime")?;
     let outcome = runtime.block_on(async {
         let (hangup, hangups) = tokio::sync::mpsc::unbounded_channel();
-        catch_signals(Arc::new(log), hangup)?;
+        Arc::new(log).catch_signals(hangup)?;
         let options = cli.server_options(stats_addr);
         server::run(config, options, hangups, terminated()?).await
     });
@@ -121,54 +100,6 @@ fn terminated() -> anyhow::Result<impl std::future::Future<Output = ()>> {
             _ = interrupt.recv() => {}
         }
     })
-}
-
-/// nutcracker's signals: SIGHUP reopens the log (and reloads the
-/// configuration, through `hangup`), SIGTTIN and SIGTTOU raise and lower
-/// the log level, SIGUSR1 and SIGUSR2 are accepted; each is logged in the
-/// lines nutcracker 0.5.0 writes for it.
-fn catch_signals(log: Arc<Log>, hangup: tokio::sync::mpsc::UnboundedSender<()>) -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    #[derive(Clone, Copy)]
-    enum Action {
-        Reopen,
-        Level { up: bool },
-        Accept,
-    }
-    let kinds = [
-        (libc::SIGHUP, "SIGHUP", Action::Reopen),
-        (libc::SIGUSR1, "SIGUSR1", Action::Accept),
-        (libc::SIGUSR2, "SIGUSR2", Action::Accept),
-        (libc::SIGTTIN, "SIGTTIN", Action::Level { up: true }),
-        (libc::SIGTTOU, "SIGTTOU", Action::Level { up: false }),
-    ];
-    for (number, name, action) in kinds {
-        let mut signals = signal(SignalKind::from_raw(number)).with_context(|| format!("catching {name}"))?;
-        let log = log.clone();
-        let hangup = hangup.clone();
-        tokio::spawn(async move {
-            while signals.recv().await.is_some() {
-                match action {
-                    Action::Reopen => {
-                        let reopened = log.reopen();
-                        tracing::info!("signal {number} ({name}) received, reopening log file");
-                        if let Err(e) = reopened {
-                            tracing::error!("{e:#}");
-                        }
-                        let _ = hangup.send(());
-                    }
-                    Action::Level { up } => {
-                        let direction = if up { "up" } else { "down" };
-                        tracing::warn!("signal {number} ({name}) received, {direction} logging level");
-                        let level = log.change_level(up);
-                        tracing::warn!("{direction} log level to {level}");
-                    }
-                    Action::Accept => tracing::info!("signal {number} ({name}) received"),
-                }
-            }
-        });
-    }
-    Ok(())
 }
 
 /// `-d`: start again in a process group of its own, detached from the
