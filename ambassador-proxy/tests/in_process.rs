@@ -48,7 +48,8 @@ fn server_run_serves_and_returns_once_its_last_client_is_done() {
     let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
 
     stop.send(()).unwrap();
-    runtime.block_on(server).unwrap().unwrap();
+    let outcome = runtime.block_on(server).expect("the server task");
+    outcome.unwrap_or_else(|e| panic!("server::run failed: {e:#}"));
     // run returned: every client was let go, the idle one included.
     let mut byte = [0u8; 1];
     assert_eq!(idle.read(&mut byte).unwrap(), 0, "the idle client is closed");
