@@ -451,12 +451,23 @@ pub fn wait_for_port(port: u16, process: &Process) {
     }
 }
 
-/// A free TCP port on 127.0.0.1: bound by the system, then released.
+/// A free TCP port on 127.0.0.1: bound by the system, then released;
+/// never one this process was given before. (The system may hand the same
+/// port to two calls in a row, and a test that binds both, a proxy port
+/// and a stats port, then fails with EADDRINUSE: it happened once.)
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("bind an ephemeral port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A log file being written the way loggers write: one write per line,
