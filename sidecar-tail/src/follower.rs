@@ -277,16 +277,29 @@ impl Follower {
         Ok(())
     }
 
-    /// The newest regular file beside this one that starts with this
-    /// file's first bytes and holds at least `offset` bytes.
+    /// The newest regular file beside this one, named as logrotate names
+    /// its copies (this file's name and more: `app.log.1`,
+    /// `app.log-20261203`), that starts with this file's first bytes and
+    /// holds at least `offset` bytes. Any other file that happens to start
+    /// the same (a `tail app.log > mirror`) is not a copy: its lines are not
+    /// this file's.
     fn find_copy(&self, offset: u64) -> Option<(File, PathBuf, std::fs::Metadata)> {
         let dir = self
             .path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        let own_name = self.path.file_name()?.as_encoded_bytes();
         let mut best: Option<(File, PathBuf, std::fs::Metadata)> = None;
         for dirent in std::fs::read_dir(dir).ok()?.flatten() {
+            let name = dirent.file_name();
+            let named_as_copy = name
+                .as_encoded_bytes()
+                .strip_prefix(own_name)
+                .is_some_and(|rest| rest.len() > 1 && matches!(rest[0], b'.' | b'-' | b'_'));
+            if !named_as_copy {
+                continue;
+            }
             let path = dirent.path();
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue;

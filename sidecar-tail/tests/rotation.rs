@@ -117,6 +117,28 @@ fn rotated_files_matching_the_glob_are_read_once_even_when_missed_live() {
     }
 }
 
+/// A truncation reads the lines written before the cut from logrotate's
+/// copy, never from another file that happens to start the same (found by
+/// a tester: a mirror of the log beside it had its lines printed as the
+/// log's).
+#[test]
+fn a_truncation_never_reads_an_unrelated_file_that_starts_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "old-1\nold-2\nold-3\n").unwrap();
+    let tail = tail(&[path_arg(&log)]);
+    tail.stdout.wait_for_lines(3);
+    std::fs::write(
+        dir.path().join("mirror.txt"),
+        "old-1\nold-2\nold-3\nFOREIGN line of mirror.txt\n",
+    )
+    .unwrap();
+    std::fs::write(&log, "new-1\nnew-2\n").unwrap();
+    tail.stdout.wait_for_lines(5);
+    let finished = tail.terminate();
+    assert_eq!(finished.lines(), ["old-1", "old-2", "old-3", "new-1", "new-2"]);
+}
+
 #[test]
 fn copytruncate_restarts_at_zero_with_one_notice() {
     let dir = tempfile::tempdir().unwrap();
