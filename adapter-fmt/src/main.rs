@@ -33,6 +33,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     if !cli.reads_stdin() && cli.paths.iter().any(|p| p == "-") {
         bail!("`-` (stdin) cannot be mixed with file paths");
     }
+    if cli.reads_stdin() && cli.following.checkpoint.is_some() {
+        bail!("--checkpoint does not apply to stdin, which cannot be read again after a restart");
+    }
     let encoder = Encoder::new(cli.output, cli.time_style(), cli.keep_original).with_schema(cli.schema);
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut pipeline =
@@ -86,7 +89,12 @@ fn say_what_is_done(cli: &Cli) {
         "reading stdin".to_owned()
     } else {
         let paths: Vec<String> = cli.paths.iter().map(|p| format!("'{p}'")).collect();
-        format!("following {}", paths.join(", "))
+        let how = if cli.following.no_follow {
+            "reading"
+        } else {
+            "following"
+        };
+        format!("{how} {}", paths.join(", "))
     };
     let output =
         clap::ValueEnum::to_possible_value(&cli.output).map_or(String::new(), |v| v.get_name().to_owned());

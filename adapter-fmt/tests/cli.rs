@@ -368,3 +368,15 @@ fn the_users_regex_names_the_fields() {
 fn completions_and_man_page() {
     common::check_completions_and_man_page(env!("CARGO_BIN_EXE_adapter-fmt"), "--default-tz");
 }
+
+/// A checkpoint cannot apply to stdin: refused, not silently ignored
+/// (found by a tester).
+#[test]
+fn checkpoint_with_stdin_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("cp.json");
+    let finished = run_adapter(&["--checkpoint", path_arg(&checkpoint)], b"x\n");
+    assert_eq!(finished.status.code(), Some(1));
+    assert!(finished.stderr.contains("--checkpoint"), "{}", finished.stderr);
+    assert!(!checkpoint.exists());
+}

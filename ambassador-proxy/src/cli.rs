@@ -40,10 +40,6 @@ pub struct Cli {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub diagnostics: podkit::log::LogArgs,
-
     /// twemproxy's YAML configuration file.
     #[arg(short = 'c', long = "conf-file", value_name = "FILE")]
     pub conf_file: Option<PathBuf>,
@@ -86,16 +82,16 @@ pub struct Cli {
     pub metrics_addr: Option<std::net::SocketAddr>,
 
     /// How often every server is checked with a PING (for /readyz and server_up).
-    #[arg(long, default_value = "2s", value_name = "INTERVAL", value_parser = humantime::parse_duration, help_heading = OWN)]
+    #[arg(long, default_value = "2s", value_name = "INTERVAL", value_parser = podkit::values::parse_interval, help_heading = OWN)]
     pub health_interval: std::time::Duration,
 
     /// Most arguments in one client request; more closes that client.
     #[arg(long, default_value_t = 1024 * 1024, value_name = "N", help_heading = OWN)]
     pub max_request_args: usize,
 
-    /// Most bytes in one client request (at most Redis's 512 MiB); more
-    /// closes that client.
-    #[arg(long, default_value_t = 512 * 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=512 * 1024 * 1024), help_heading = OWN)]
+    /// Most bytes in one client request (at most Redis's 512MiB; K, M, G,
+    /// KiB, MiB, GiB suffixes); more closes that client.
+    #[arg(long, default_value = "512MiB", value_name = "BYTES", value_parser = parse_request_bytes, help_heading = OWN)]
     pub max_request_bytes: u64,
 
     /// How many bytes of replies a client may leave unread before the proxy
@@ -111,7 +107,7 @@ pub struct Cli {
     /// How often server names are looked up again (a StatefulSet pod that
     /// comes back with a new IP is found within this time); also the
     /// longest a DNS answer is kept.
-    #[arg(long, default_value = "5s", value_name = "INTERVAL", value_parser = humantime::parse_duration, help_heading = OWN)]
+    #[arg(long, default_value = "5s", value_name = "INTERVAL", value_parser = podkit::values::parse_interval, help_heading = OWN)]
     pub dns_refresh: std::time::Duration,
 
     /// The hosts file that server names are looked up in first.
@@ -132,6 +128,21 @@ pub struct Cli {
     /// nutcracker's buffer chunk size; accepted for compatibility, no effect.
     #[arg(short = 'm', long = "mbuf-size", value_name = "N")]
     pub mbuf_size: Option<u32>,
+
+    // Last: its heading would otherwise cover the flags after it.
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub diagnostics: podkit::log::LogArgs,
+}
+
+/// A request size limit: a size as the other flags take it, at most
+/// Redis's own 512 MiB.
+fn parse_request_bytes(text: &str) -> Result<u64, String> {
+    let bytes = podkit::values::parse_size(text)?;
+    if bytes > 512 << 20 {
+        return Err(format!("{text} is more than Redis's own limit, 512MiB"));
+    }
+    Ok(bytes as u64)
 }
 
 /// The heading of the flags nutcracker does not have.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use podkit::prometheus::{escape, Exposition, Kind};
 use tokio::net::TcpListener;
@@ -26,7 +26,20 @@ pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
             let stats = stats.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                    let response = respond(request.uri().path(), &stats);
+                    let response = match *request.method() {
+                        Method::GET | Method::HEAD => respond(request.uri().path(), &stats),
+                        _ => {
+                            let mut response = podkit::http::text(
+                                StatusCode::METHOD_NOT_ALLOWED,
+                                "only GET and HEAD are served\n",
+                            );
+                            response.headers_mut().insert(
+                                hyper::header::ALLOW,
+                                hyper::header::HeaderValue::from_static("GET, HEAD"),
+                            );
+                            response
+                        }
+                    };
                     async move { Ok::<_, Infallible>(response) }
                 });
                 let _ = http1::Builder::new()

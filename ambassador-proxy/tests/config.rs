@@ -142,3 +142,30 @@ fn the_seeds_environment_shards_over_a_space_separated_list() {
 fn completions_and_man_page() {
     common::check_completions_and_man_page(env!("CARGO_BIN_EXE_ambassador-proxy"), "--conf-file");
 }
+
+/// Flag values as the tester tried them: sizes with units for request
+/// limits, no zero intervals (a 0s health check ejected every server), and
+/// `--help` headings that cover only their own flags.
+#[test]
+fn flag_values_and_help_headings() {
+    let accepted = run(proxy_command(&["-t", "--max-request-bytes", "512MiB"]));
+    assert!(accepted.status.success(), "{}", accepted.stderr);
+    for refused in [
+        ["--max-request-bytes", "513MiB"],
+        ["--health-interval", "0s"],
+        ["--dns-refresh", "0s"],
+    ] {
+        let finished = run(proxy_command(&["-t", refused[0], refused[1]]));
+        assert_eq!(
+            finished.status.code(),
+            Some(2),
+            "{refused:?}: {}",
+            finished.stderr
+        );
+    }
+    let help = String::from_utf8(run(proxy_command(&["--help"])).stdout).unwrap();
+    let diagnostics = help.split("Diagnostics:").nth(1).expect("a Diagnostics heading");
+    let diagnostics = diagnostics.split("\n\n").next().unwrap_or_default();
+    assert!(diagnostics.contains("--log-format"), "{diagnostics}");
+    assert!(!diagnostics.contains("--conf-file"), "{help}");
+}

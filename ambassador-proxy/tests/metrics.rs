@@ -9,8 +9,14 @@ use redis::Commands;
 
 /// GET `path` on 127.0.0.1:`port`: status code and body.
 fn get(port: u16, path: &str) -> (u16, String) {
+    request("GET", port, path)
+}
+
+fn request(method: &str, port: u16, path: &str) -> (u16, String) {
     let mut curl = Command::new("curl");
     curl.args([
+        "-X",
+        method,
         "-sS",
         "--max-time",
         "10",
@@ -52,6 +58,11 @@ fn metrics_health_and_readiness() {
     wait_for_port(metrics_port, &proxy.process);
 
     assert_eq!(get(metrics_port, "/healthz"), (200, "ok\n".to_owned()));
+    assert_eq!(
+        request("POST", metrics_port, "/metrics").0,
+        405,
+        "only GET and HEAD"
+    );
     wait_for_status(metrics_port, "/readyz", 200);
     let mut client = proxy.client();
     for i in 0..3 {

@@ -29,9 +29,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Diagnostics")]
 pub struct LogArgs {
-    /// Format of diagnostics (stderr, or ambassador-proxy's -o file):
-    /// text, or one JSON object per line. Their level is set by RUST_LOG
-    /// (sidecar-tail and adapter-fmt default to warn).
+    /// Format of diagnostics (on stderr, or in the -o file of
+    /// ambassador-proxy): text, or one JSON object per line.
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
     pub log_format: LogFormat,
 }
