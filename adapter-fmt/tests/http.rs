@@ -634,3 +634,20 @@ fn at_the_default_level_one_line_says_what_is_served() {
         stderr[0]
     );
 }
+
+/// Over-long lines are counted one by one, however many arrive in one read
+/// and however many pieces each makes (a tester saw 100 lines counted as 1).
+#[test]
+fn metrics_count_each_over_long_line() {
+    let (_dir, mut writer, _process, base) = serve_file(&["--max-line-bytes", "16"]);
+    let lines: String = (0..100)
+        .map(|n| format!("2026-11-26T18:00:00Z line {n:03} is long\n"))
+        .collect();
+    writer.write(&lines);
+    wait_for_records(&base, 300);
+    // Counted once the read that delivered them is done.
+    common::eventually("100 long lines counted", || {
+        let (_, body) = get(&format!("{base}/metrics"));
+        body.contains("adapter_fmt_file_events_total{event=\"long_line\"} 100\n")
+    });
+}

@@ -43,11 +43,14 @@ pub enum FileEvent<'a> {
         /// The copy.
         copy: &'a Path,
     },
-    /// A line longer than `--max-line-bytes` was delivered in pieces.
+    /// Lines longer than `--max-line-bytes` were delivered in pieces (one
+    /// event for those of one read).
     LongLine {
         /// The file.
         path: &'a Path,
-        /// How many pieces.
+        /// How many lines.
+        lines: usize,
+        /// How many pieces they made.
         pieces: usize,
     },
     /// A file differs from its checkpointed self (inode reused, or
@@ -140,6 +143,15 @@ impl FileEvent<'_> {
         }
     }
 
+    /// How many things happened: the lines of [`FileEvent::LongLine`],
+    /// one for every other event.
+    pub fn count(&self) -> u64 {
+        match self {
+            FileEvent::LongLine { lines, .. } => *lines as u64,
+            _ => 1,
+        }
+    }
+
     /// Writes the event as one diagnostic line: a warning where the user
     /// may have to act or lines were cut, info or debug where it is
     /// routine.
@@ -160,9 +172,12 @@ impl FileEvent<'_> {
                 copy = %copy.display(),
                 "copytruncate: reading the lines written before the cut from its copy"
             ),
-            FileEvent::LongLine { path, pieces } => {
-                warn!(path = %path.display(), pieces, "line longer than --max-line-bytes; emitted in pieces")
-            }
+            FileEvent::LongLine { path, lines, pieces } => warn!(
+                path = %path.display(),
+                lines,
+                pieces,
+                "lines longer than --max-line-bytes; emitted in pieces"
+            ),
             FileEvent::CheckpointMismatch { path } => warn!(
                 path = %path.display(),
                 "file differs from the checkpointed one (inode reused, or truncated); reading it from the start"

@@ -197,7 +197,7 @@ impl Follower {
         }
 
         let mut total = 0;
-        let mut pieces = 0usize;
+        let mut long = LongLines::default();
         loop {
             let read_at = self.splitter.read_offset();
             let n = match self.file.read_at(buf, read_at) {
@@ -210,7 +210,7 @@ impl Follower {
             let path = &self.path;
             self.splitter
                 .feed(&buf[..n], &mut |block: Block<'_>| {
-                    pieces += usize::from(!block.terminated);
+                    long.count(&block);
                     sink.write(path, block)
                 })
                 .map_err(PollError::Sink)?;
@@ -221,10 +221,11 @@ impl Follower {
                 break;
             }
         }
-        if pieces > 0 {
+        if long.lines > 0 {
             events.event(&FileEvent::LongLine {
                 path: &self.path,
-                pieces,
+                lines: long.lines,
+                pieces: long.pieces,
             });
         }
         if total > 0 {
@@ -372,6 +373,28 @@ fn start_of_last_lines(file: &File, size: u64, n: u64, delimiter: u8) -> io::Res
         end = start;
     }
     Ok(last.scan(&[], 0).unwrap_or(0))
+}
+
+/// Lines cut into pieces in one pass, counted from the blocks: a long
+/// line is its unterminated pieces and the piece that ends it.
+#[derive(Debug, Default)]
+struct LongLines {
+    lines: usize,
+    pieces: usize,
+    in_one: bool,
+}
+
+impl LongLines {
+    fn count(&mut self, block: &Block<'_>) {
+        if !block.terminated {
+            self.lines += usize::from(!self.in_one);
+            self.pieces += 1;
+            self.in_one = true;
+        } else if self.in_one {
+            self.pieces += 1;
+            self.in_one = false;
+        }
+    }
 }
 
 #[cfg(test)]

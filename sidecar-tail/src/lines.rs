@@ -235,15 +235,16 @@ impl LineSplitter {
         let mut rest_offset = offset;
         // The newline itself does not count against the limit.
         while rest.len() - 1 > max {
+            let piece = piece_len(rest, max);
             emit(Block {
                 offset: rest_offset,
-                bytes: &rest[..max],
+                bytes: &rest[..piece],
                 terminated: false,
                 unfinished: false,
                 delimiter: self.delimiter,
             })?;
-            rest = &rest[max..];
-            rest_offset += max as u64;
+            rest = &rest[piece..];
+            rest_offset += piece as u64;
         }
         emit(Block {
             offset: rest_offset,
@@ -266,21 +267,34 @@ impl LineSplitter {
         let mut offset = self.consumed_offset();
         let mut cut = 0;
         while self.pending.len() - cut > max {
+            let piece = piece_len(&self.pending[cut..], max);
             if self.skip_lines == 0 {
                 emit(Block {
                     offset,
-                    bytes: &self.pending[cut..cut + max],
+                    bytes: &self.pending[cut..cut + piece],
                     terminated: false,
                     unfinished: false,
                     delimiter,
                 })?;
             }
-            cut += max;
-            offset += max as u64;
+            cut += piece;
+            offset += piece as u64;
         }
         self.pending.drain(..cut);
         Ok(())
     }
+}
+
+/// The length of the next piece of `bytes` (longer than `max`): `max`, or
+/// less so that a UTF-8 character is not cut in two (the next piece would
+/// start with a continuation byte); `max` when no boundary is within the
+/// last three bytes, as in bytes that are not UTF-8, or `max` below four.
+fn piece_len(bytes: &[u8], max: usize) -> usize {
+    let is_continuation = |at: usize| bytes[at] & 0xC0 == 0x80;
+    (max.saturating_sub(3).max(1)..=max)
+        .rev()
+        .find(|&cut| !is_continuation(cut))
+        .unwrap_or(max)
 }
 
 /// Where the last N lines of some bytes begin (`tail -n N`), found by
@@ -329,6 +343,22 @@ impl LastLines {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pieces_do_not_cut_utf8_characters() {
+        let mut pieces = Vec::new();
+        let mut splitter = LineSplitter::new(0, 2, 0);
+        splitter
+            .feed("héllo wörld\n".as_bytes(), &mut |block: Block<'_>| {
+                pieces.push(String::from_utf8(block.bytes.to_vec()).expect("whole characters"));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(pieces.concat(), "héllo wörld\n");
+        assert_eq!(pieces[..3], ["h", "é", "ll"]);
+        // Not UTF-8: cut at the limit, as before.
+        assert_eq!(piece_len(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80], 4), 4);
+    }
+
     use super::*;
 
     /// Feeds `chunks` and returns what came out, one `(offset, bytes, terminated)` per block.
