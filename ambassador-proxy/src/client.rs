@@ -82,17 +82,21 @@ pub async fn serve_client<R, W>(
     let mut requests = RequestReader::new(pool.load().limits);
     let mut window = Window::new(pool.load().client_reply_buffer);
     let mut in_flight: FuturesOrdered<ReplyFuture> = FuturesOrdered::new();
-    // Set by QUIT, an unparsable stream or EOF: read no more, answer what
-    // was asked, then close.
-    let mut closing = *stopping.borrow();
+    // Set by QUIT or an unparsable stream: answer what was taken, drop the
+    // rest, close.
+    let mut quit = false;
+    // Set by EOF or a stop: read no more, but answer every complete
+    // request already read (some may wait in `buf` for the window), then
+    // close.
+    let mut reading_done = *stopping.borrow();
     // Small to start with, grown (doubling) by busy clients only: ten
     // thousand idle clients must cost little.
     let mut buf = BytesMut::with_capacity(1024);
     let mut out = Vec::new();
     loop {
         // Requests already read wait in `buf` while the window is full.
-        if !closing && in_flight.len() < window.size() && !buf.is_empty() {
-            closing = take_requests(
+        if !quit && in_flight.len() < window.size() && !buf.is_empty() {
+            quit = take_requests(
                 &mut session,
                 &mut requests,
                 &mut buf,
@@ -101,7 +105,8 @@ pub async fn serve_client<R, W>(
                 window.size(),
             );
         }
-        if closing && in_flight.is_empty() {
+        // With nothing in flight the take above found no complete request.
+        if (quit || reading_done) && in_flight.is_empty() {
             break;
         }
         tokio::select! {
@@ -122,12 +127,12 @@ pub async fn serve_client<R, W>(
                     out = Vec::new();
                 }
             }
-            _ = stopping.changed(), if !closing => closing = true,
-            read = reader.read_buf(&mut buf), if !closing && in_flight.len() < window.size() => {
+            _ = stopping.changed(), if !reading_done => reading_done = true,
+            read = reader.read_buf(&mut buf), if !quit && !reading_done && in_flight.len() < window.size() => {
                 match read {
                     Ok(0) => {
                         stats.client_eof.incr();
-                        closing = true;
+                        reading_done = true;
                     }
                     Err(_) => {
                         stats.client_err.incr();

@@ -727,3 +727,37 @@ fn an_acl_user_authenticates_the_server_connections() {
     let stored: String = direct.get("k").unwrap();
     assert_eq!(stored, "v");
 }
+
+/// A stop answers every request the proxy has read, those waiting for its
+/// window (8 at first, while no reply has been seen) included: a tester
+/// saw 40 of 50 answered and then a clean close, which a client cannot
+/// tell from success.
+#[test]
+fn a_stop_answers_the_requests_already_read_that_wait_for_the_window() {
+    let backend = RedisServer::start();
+    let proxy = Proxy::start(&[&backend], "");
+    let mut client = Raw::connect(proxy.port);
+    // The server holds every reply for a while: the first 8 requests stay
+    // in flight and the rest wait, read, in the proxy.
+    let mut pause = Raw::connect(backend.port);
+    pause.command(&[b"CLIENT", b"PAUSE", b"1500", b"ALL"]);
+    assert_eq!(pause.text(), "+OK\r\n");
+    // 30 SETs of 29 bytes: one write, read by the proxy in one read.
+    let set: &[u8] = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+    client.send(&set.repeat(30));
+    common::eventually("the first 8 were sent to the server", || {
+        proxy.stats()["pool"]
+            .as_object()
+            .and_then(|pool| pool.values().find_map(|v| v.get("requests")))
+            .and_then(|n| n.as_u64())
+            == Some(8)
+    });
+    let stopped = std::thread::spawn(move || proxy.process.terminate());
+    let mut replies = 0;
+    while let Some(reply) = client.reply() {
+        assert_eq!(&reply.raw[..], b"+OK\r\n");
+        replies += 1;
+    }
+    assert_eq!(replies, 30, "every request read is answered before the close");
+    assert!(stopped.join().unwrap().status.success());
+}
