@@ -89,6 +89,11 @@ impl Reloader {
             self.stats.reloaded(outcome.as_ref().ok().copied());
             match outcome {
                 Ok(true) => info!(trigger, file = %self.path.display(), "configuration reloaded"),
+                // Asked for by someone (SIGHUP), who wants an answer; file
+                // events without a change are routine.
+                Ok(false) if trigger == "SIGHUP" => {
+                    info!(trigger, file = %self.path.display(), "configuration unchanged")
+                }
                 Ok(false) => debug!(trigger, "configuration unchanged"),
                 Err(e) => error!(trigger, error = %e, "new configuration refused; the running one stays"),
             }
