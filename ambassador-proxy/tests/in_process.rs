@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use ambassador_proxy::cli::Cli;
@@ -45,7 +45,13 @@ fn server_run_serves_and_returns_once_its_last_client_is_done() {
     let _: () = client.set("in-process", "yes").unwrap();
     let stored: String = connection(backend.port).get("in-process").unwrap();
     assert_eq!(stored, "yes");
+    // A client the proxy has served once, then idle. (One still in the
+    // listen backlog at the stop is reset by the kernel, not closed.)
     let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.write_all(b"PING\r\n").unwrap();
+    let mut pong = [0u8; 7];
+    idle.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"+PONG\r\n");
 
     stop.send(()).unwrap();
     let outcome = runtime.block_on(server).expect("the server task");
