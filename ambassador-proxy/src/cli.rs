@@ -135,6 +135,15 @@ pub struct Cli {
     pub diagnostics: podkit::log::LogArgs,
 }
 
+/// The configuring environment variables that are set.
+fn set_variables() -> Vec<&'static str> {
+    VARIABLES
+        .iter()
+        .copied()
+        .filter(|name| std::env::var_os(name).is_some())
+        .collect()
+}
+
 /// A request size limit: a size as the other flags take it, at most
 /// Redis's own 512 MiB.
 fn parse_request_bytes(text: &str) -> Result<u64, String> {
@@ -163,13 +172,19 @@ impl Cli {
     /// proxy are named in a warning: they are ignored.
     pub fn load_config(&self) -> anyhow::Result<Config> {
         let Some(path) = &self.conf_file else {
-            return Ok(from_env(|name| std::env::var(name).ok())?.unwrap_or_else(Config::default_single));
+            if let Some(config) = from_env(|name| std::env::var(name).ok())? {
+                return Ok(config);
+            }
+            let ignored = set_variables();
+            if !ignored.is_empty() {
+                tracing::warn!(
+                    variables = ?ignored,
+                    "REDIS_SERVERS is not set, so these are ignored: serving the default pool, port 6380 in front of 127.0.0.1:6379"
+                );
+            }
+            return Ok(Config::default_single());
         };
-        let ignored: Vec<&str> = VARIABLES
-            .iter()
-            .copied()
-            .filter(|name| std::env::var_os(name).is_some())
-            .collect();
+        let ignored = set_variables();
         if !ignored.is_empty() {
             tracing::warn!(
                 variables = ?ignored,

@@ -60,8 +60,17 @@ fn answer_to(command: clap::Command, args: &[String]) -> Option<ExitCode> {
 }
 
 #[cfg(feature = "docs")]
-fn completions(mut command: clap::Command, shell: impl Generator) -> std::io::Result<()> {
+fn completions(command: clap::Command, shell: impl Generator) -> std::io::Result<()> {
     let name = command.get_name().to_owned();
+    // The two words read before the command line, so that they complete too.
+    let mut command = command
+        .subcommand(
+            clap::Command::new("completions")
+                .about("Print shell completions")
+                .arg(clap::Arg::new("shell").value_parser(["bash", "zsh", "fish"])),
+        )
+        .subcommand(clap::Command::new("man").about("Print the man page (roff)"))
+        .disable_help_subcommand(true);
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, name, &mut out);
     std::io::Write::write_all(&mut std::io::stdout().lock(), &out)

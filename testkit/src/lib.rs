@@ -525,7 +525,12 @@ pub fn check_completions_and_man_page(binary: &str, flag: &str) {
         .file_name()
         .and_then(|n| n.to_str())
         .expect("a binary's file name");
-    let script = format!("source <('{binary}' completions bash) && complete -p {name}");
+    // Loads the script, then asks its function what `NAME co<TAB>` offers.
+    let script = format!(
+        "source <('{binary}' completions bash) && complete -p {name} && \
+         f=$(complete -p {name} | sed 's/.*-F \\([^ ]*\\).*/\\1/') && \
+         COMP_WORDS=({name} co) && COMP_CWORD=1 && $f {name} co {name} && echo \"offered: ${{COMPREPLY[*]}}\""
+    );
     let loaded = run({
         let mut bash = Command::new("bash");
         bash.args(["-c", &script]);
@@ -535,6 +540,11 @@ pub fn check_completions_and_man_page(binary: &str, flag: &str) {
     assert!(
         loaded.status.success() && loaded_text.contains(name),
         "completions do not load in bash: {loaded_text}{}",
+        loaded.stderr
+    );
+    assert!(
+        loaded_text.contains("offered: completions"),
+        "`{name} co<TAB>` does not offer `completions`: {loaded_text}{}",
         loaded.stderr
     );
     let page = std::env::temp_dir().join(format!("{name}-{}.1", std::process::id()));
