@@ -33,8 +33,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     if !cli.reads_stdin() && cli.paths.iter().any(|p| p == "-") {
         bail!("`-` (stdin) cannot be mixed with file paths");
     }
-    if cli.reads_stdin() && cli.following.checkpoint.is_some() {
-        bail!("--checkpoint does not apply to stdin, which cannot be read again after a restart");
+    if cli.reads_stdin() {
+        cli.following.check_for_stdin().map_err(anyhow::Error::msg)?;
     }
     let encoder = Encoder::new(cli.output, cli.time_style(), cli.keep_original).with_schema(cli.schema);
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());

@@ -149,6 +149,18 @@ pub struct FollowArgs {
 }
 
 impl FollowArgs {
+    /// Refuses the flags that cannot apply when the input is stdin: a
+    /// checkpoint, since a pipe cannot be read again after a restart.
+    pub fn check_for_stdin(&self) -> Result<(), String> {
+        match self.checkpoint {
+            Some(_) => Err(
+                "--checkpoint does not apply to `-` (stdin), which cannot be read again after a restart"
+                    .into(),
+            ),
+            None => Ok(()),
+        }
+    }
+
     /// The tailer's configuration for `paths`, from the first line of each
     /// file (tail's `-n +1`), lines ending with newlines.
     pub fn tail_config(&self, paths: &[String]) -> TailConfig {

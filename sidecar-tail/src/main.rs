@@ -34,10 +34,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     if stdin && cli.paths.len() > 1 {
         anyhow::bail!("`-` (stdin) cannot be read together with files: run one sidecar-tail for stdin");
     }
-    if stdin && cli.following.checkpoint.is_some() {
-        anyhow::bail!(
-            "--checkpoint does not apply to `-` (stdin), which cannot be read again after a restart"
-        );
+    if stdin {
+        cli.following.check_for_stdin().map_err(anyhow::Error::msg)?;
     }
     let mut tailer = if stdin {
         None
