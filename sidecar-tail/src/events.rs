@@ -242,3 +242,51 @@ impl FileEvents for LogEvents {
         event.log();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NAMES is written by hand beside `name()`: every event's name is in
+    /// it, once, in the order of the enum.
+    #[test]
+    fn names_lists_every_event_once() {
+        let path = Path::new("app.log");
+        let error = io::Error::from(io::ErrorKind::NotFound);
+        let every = [
+            FileEvent::Renamed { from: path, to: path },
+            FileEvent::RotatedAway { path },
+            FileEvent::Closed { path },
+            FileEvent::Truncated { path },
+            FileEvent::ReadFromCopy { path, copy: path },
+            FileEvent::LongLine {
+                path,
+                lines: 1,
+                pieces: 2,
+            },
+            FileEvent::CheckpointMismatch { path },
+            FileEvent::ResumedUnderNewName {
+                was: path,
+                now: path,
+                offset: 0,
+            },
+            FileEvent::CompressedSkipped {
+                path,
+                compression: "gzip",
+            },
+            FileEvent::CannotOpen {
+                path,
+                error: &error,
+                retrying: true,
+            },
+            FileEvent::ReadFailed { path, error: &error },
+            FileEvent::Missing {
+                pattern: "*.log",
+                at_start: true,
+            },
+            FileEvent::Appeared { pattern: "*.log" },
+        ];
+        let names: Vec<&str> = every.iter().map(FileEvent::name).collect();
+        assert_eq!(names, FileEvent::NAMES);
+    }
+}
