@@ -7,6 +7,7 @@ use std::io::Write;
 
 use std::fs;
 use std::path::Path;
+use std::process::Command;
 
 use common::{numbered, path_arg, tail, LogWriter, Process};
 
@@ -455,6 +456,65 @@ fn compressed_and_excluded_files_are_not_followed() {
         "{}",
         finished.stderr
     );
+}
+
+/// Real logrotate (Debian's), copytruncate with its own naming of the
+/// copy (`app.log.1`, and `app.log-YYYYMMDD` with `dateext`): the lines
+/// written after sidecar-tail's last look and before the cut are read from
+/// logrotate's copy, once, and nothing else is.
+#[test]
+fn copytruncate_by_logrotate_reads_the_copy_it_names() {
+    for naming in ["", "dateext"] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        let before: String = (1..=10).map(|i| format!("before-{i}\n")).collect();
+        fs::write(&log, &before).unwrap();
+        // A sibling that starts the same is not a copy.
+        fs::write(dir.path().join("mirror.txt"), format!("{before}FOREIGN\n")).unwrap();
+        let tail = tail(&["--poll", "2s", "--glob-interval", "30s", path_arg(&log)]);
+        tail.stdout.wait_for_lines(10);
+        let unread: String = (1..=10).map(|i| format!("unread-{i}\n")).collect();
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .unwrap()
+            .write_all(unread.as_bytes())
+            .unwrap();
+        let config = dir.path().join("logrotate.conf");
+        fs::write(
+            &config,
+            format!(
+                "{} {{\n  copytruncate\n  rotate 3\n  {naming}\n}}\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        let state = dir.path().join("logrotate.state");
+        let mut logrotate = Command::new("logrotate");
+        logrotate.args(["-f", "-s", path_arg(&state), path_arg(&config)]);
+        let rotated = common::run(logrotate);
+        assert!(rotated.status.success(), "logrotate: {}", rotated.stderr);
+        let copies: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("app.log") && name != "app.log")
+            .collect();
+        assert_eq!(copies.len(), 1, "logrotate made one copy: {copies:?}");
+        let after: String = (1..=5).map(|i| format!("after-{i}\n")).collect();
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .unwrap()
+            .write_all(after.as_bytes())
+            .unwrap();
+        tail.stdout.wait_for_lines(25);
+        let finished = tail.terminate();
+        let expected: Vec<String> = format!("{before}{unread}{after}")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(finished.lines(), expected, "copy {copies:?}");
+    }
 }
 
 /// logrotate's copytruncate: copy `log` to `copy`, then cut `log` to
