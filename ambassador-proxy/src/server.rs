@@ -76,14 +76,20 @@ pub async fn run(
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("metrics on {addr}"))?;
-        tokio::spawn(crate::metrics::serve(listener, stats.clone()));
+        tasks.spawn(until_stopped(
+            crate::metrics::serve(listener, stats.clone()),
+            stop.subscribe(),
+        ));
     }
     let stats_addr = &options.stats_addr;
     let stats_socket = resolve_listen(stats_addr, &resolver).await?;
     let stats_listener = tokio::net::TcpListener::bind(stats_socket)
         .await
         .with_context(|| format!("stats on {stats_addr} (choose another port with -s)"))?;
-    tokio::spawn(stats::serve(stats_listener, stats.clone()));
+    tasks.spawn(until_stopped(
+        stats::serve(stats_listener, stats.clone()),
+        stop.subscribe(),
+    ));
     info!(
         "ambassador-proxy {} started on pid {}; {pools}; stats on {stats_socket}{}",
         env!("CARGO_PKG_VERSION"),
@@ -106,6 +112,15 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// Runs `serving` (an accept loop, which never ends by itself) until
+/// `stopping` turns true; its listener closes when it is dropped.
+async fn until_stopped(serving: impl Future<Output = ()>, mut stopping: watch::Receiver<bool>) {
+    tokio::select! {
+        () = serving => {}
+        _ = stopping.changed() => {}
+    }
 }
 
 /// `pool 'alpha' on 127.0.0.1:6380 over a:1, b:2; pool 'beta' ...`, for

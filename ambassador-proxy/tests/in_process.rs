@@ -63,4 +63,8 @@ fn server_run_serves_and_returns_once_its_last_client_is_done() {
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "nothing listens on the pool's port any more"
     );
+    assert!(
+        TcpStream::connect(("127.0.0.1", stats_port)).is_err(),
+        "nor on the stats port"
+    );
 }
