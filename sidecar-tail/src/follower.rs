@@ -80,6 +80,9 @@ pub struct Follower {
     /// The copy a copytruncate rotation made of this file, once its missing
     /// lines were read from it: the tailer counts it as read to its end.
     copy_read: Option<Entry>,
+    /// Long lines cut since the last report; kept across reads, since a
+    /// line's pieces can arrive over several.
+    long_lines: LongLines,
 }
 
 impl Follower {
@@ -125,6 +128,7 @@ impl Follower {
             orphaned: false,
             last_growth: Instant::now(),
             copy_read: None,
+            long_lines: LongLines::default(),
         }))
     }
 
@@ -197,7 +201,7 @@ impl Follower {
         }
 
         let mut total = 0;
-        let mut long = LongLines::default();
+        let long = &mut self.long_lines;
         loop {
             let read_at = self.splitter.read_offset();
             let n = match self.file.read_at(buf, read_at) {
@@ -221,11 +225,11 @@ impl Follower {
                 break;
             }
         }
-        if long.lines > 0 {
+        if let Some((lines, pieces)) = self.long_lines.take_report() {
             events.event(&FileEvent::LongLine {
                 path: &self.path,
-                lines: long.lines,
-                pieces: long.pieces,
+                lines,
+                pieces,
             });
         }
         if total > 0 {
@@ -375,16 +379,28 @@ fn start_of_last_lines(file: &File, size: u64, n: u64, delimiter: u8) -> io::Res
     Ok(last.scan(&[], 0).unwrap_or(0))
 }
 
-/// Lines cut into pieces in one pass, counted from the blocks: a long
-/// line is its unterminated pieces and the piece that ends it.
+/// Lines cut into pieces, counted from the blocks: a long line is its
+/// unterminated pieces and the piece that ends it, which may come in a
+/// later read.
 #[derive(Debug, Default)]
 struct LongLines {
+    /// Lines whose first piece was seen since the last report.
     lines: usize,
+    /// Their pieces seen since the last report.
     pieces: usize,
+    /// Whether the last block left a line unfinished.
     in_one: bool,
 }
 
 impl LongLines {
+    /// The counts since the last report, if any line was cut; zeroed.
+    fn take_report(&mut self) -> Option<(usize, usize)> {
+        let report = (self.pieces > 0).then_some((self.lines, self.pieces));
+        self.lines = 0;
+        self.pieces = 0;
+        report
+    }
+
     fn count(&mut self, block: &Block<'_>) {
         if !block.terminated {
             self.lines += usize::from(!self.in_one);
