@@ -41,9 +41,7 @@ pub struct CountedEvents(pub Arc<Metrics>);
 impl FileEvents for CountedEvents {
     fn event(&mut self, event: &FileEvent<'_>) {
         event.log();
-        if let Some(at) = FileEvent::NAMES.iter().position(|name| *name == event.name()) {
-            self.0.file_events[at].fetch_add(event.count(), Ordering::Relaxed);
-        }
+        self.0.file_events[event.index()].fetch_add(event.count(), Ordering::Relaxed);
     }
 }
 
