@@ -33,7 +33,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream;
 use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{HeaderValue, ALLOW, RETRY_AFTER};
+use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -305,13 +305,7 @@ fn route(request: &Request<Incoming>, state: &ServerState, over_limit: bool) -> 
     let head = match *request.method() {
         Method::GET => false,
         Method::HEAD => true,
-        _ => {
-            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are served\n");
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return response;
-        }
+        _ => return podkit::http::method_not_allowed().map(BodyExt::boxed),
     };
     match request.uri().path() {
         "/healthz" => text(StatusCode::OK, "ok\n"),

@@ -28,17 +28,7 @@ pub async fn serve(listener: TcpListener, stats: Arc<Stats>) {
                 let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                     let response = match *request.method() {
                         Method::GET | Method::HEAD => respond(request.uri().path(), &stats),
-                        _ => {
-                            let mut response = podkit::http::text(
-                                StatusCode::METHOD_NOT_ALLOWED,
-                                "only GET and HEAD are served\n",
-                            );
-                            response.headers_mut().insert(
-                                hyper::header::ALLOW,
-                                hyper::header::HeaderValue::from_static("GET, HEAD"),
-                            );
-                            response
-                        }
+                        _ => podkit::http::method_not_allowed(),
                     };
                     async move { Ok::<_, Infallible>(response) }
                 });

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use tracing::{debug, warn};
 
 /// The content type of Prometheus' text format.
 pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4";
 
-/// A listening socket: TCP, unix, or a choice of them.
+/// A listening socket: TCP, or a binary's own choice of sockets.
 pub trait Accept {
     /// A connection just accepted.
     type Stream;
@@ -25,14 +25,6 @@ pub trait Accept {
 
 impl Accept for tokio::net::TcpListener {
     type Stream = tokio::net::TcpStream;
-
-    async fn accept_one(&self) -> io::Result<Self::Stream> {
-        self.accept().await.map(|(stream, _)| stream)
-    }
-}
-
-impl Accept for tokio::net::UnixListener {
-    type Stream = tokio::net::UnixStream;
 
     async fn accept_one(&self) -> io::Result<Self::Stream> {
         self.accept().await.map(|(stream, _)| stream)
@@ -76,6 +68,15 @@ pub fn respond<B>(status: StatusCode, content_type: &'static str, body: B) -> Re
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// 405 to a method other than GET and HEAD, saying which are served.
+pub fn method_not_allowed() -> Response<Full<Bytes>> {
+    let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are served\n");
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     response
 }
 

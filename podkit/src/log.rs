@@ -37,7 +37,7 @@ pub struct LogArgs {
 
 /// The diagnostics filter: `RUST_LOG` (a level, or levels per target such
 /// as `warn,sidecar_tail=debug`), else `default_level`.
-pub fn filter(default_level: &str) -> Targets {
+fn filter(default_level: &str) -> Targets {
     std::env::var("RUST_LOG")
         .ok()
         .and_then(|directives| directives.parse().ok())
@@ -92,8 +92,8 @@ impl Log {
     }
 
     /// From now on, diagnostics are filtered by `directives` (`info`,
-    /// `warn,ambassador_proxy=debug`); invalid directives let everything
-    /// through at the default level of `Targets`.
+    /// `warn,ambassador_proxy=debug`); invalid directives silence them all
+    /// (`Targets`' default), so callers pass levels they know.
     pub fn set_level(&self, directives: &str) {
         let _ = self
             .filter

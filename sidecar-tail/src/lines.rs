@@ -288,7 +288,8 @@ impl LineSplitter {
 /// The length of the next piece of `bytes` (longer than `max`): `max`, or
 /// less so that a UTF-8 character is not cut in two (the next piece would
 /// start with a continuation byte); `max` when no boundary is within the
-/// last three bytes, as in bytes that are not UTF-8, or `max` below four.
+/// last three bytes (or, for a small `max`, after the first byte), as in
+/// bytes that are not UTF-8.
 fn piece_len(bytes: &[u8], max: usize) -> usize {
     let is_continuation = |at: usize| bytes[at] & 0xC0 == 0x80;
     (max.saturating_sub(3).max(1)..=max)
