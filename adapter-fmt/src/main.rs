@@ -21,7 +21,7 @@ use podkit::exit_code;
 use sidecar_tail::{Tailer, Waker};
 
 fn main() -> ExitCode {
-    if let Some(code) = podkit::docs::answer(Cli::command()) {
+    if let Some(code) = podkit::docs::answer(Cli::command) {
         return code;
     }
     let cli = Cli::parse();
@@ -34,7 +34,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         bail!("`-` (stdin) cannot be mixed with file paths");
     }
     if cli.reads_stdin() {
-        cli.following.check_for_stdin().map_err(anyhow::Error::msg)?;
+        cli.following.check_for_stdin()?;
     }
     let encoder = Encoder::new(cli.output, cli.time_style(), cli.keep_original).with_schema(cli.schema);
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());

@@ -13,7 +13,7 @@ use ambassador_proxy::{server, stats};
 use podkit::exit_code;
 
 fn main() -> ExitCode {
-    if let Some(code) = podkit::docs::answer(Cli::command()) {
+    if let Some(code) = podkit::docs::answer(Cli::command) {
         return code;
     }
     let cli = Cli::parse();

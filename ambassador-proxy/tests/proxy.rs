@@ -762,8 +762,9 @@ fn a_stop_answers_the_requests_already_read_that_wait_for_the_window() {
 /// Sends 30 SETs (29 bytes each, one write) through the proxy at `port`
 /// while `backend` holds its replies, waits until its stats (twemproxy's
 /// JSON, on `stats_port`) count `forwarded` of them sent to the server,
-/// sends SIGTERM, and returns the replies the client got before the close
-/// and how the proxy exited.
+/// sends SIGTERM, lets the server answer once the proxy stopped accepting,
+/// and returns the replies the client got before the close and how the
+/// proxy exited.
 fn replies_across_a_stop(
     backend: &RedisServer,
     port: u16,
@@ -772,9 +773,8 @@ fn replies_across_a_stop(
     proxy: common::Process,
 ) -> (usize, std::process::ExitStatus) {
     let mut client = Raw::connect(port);
-    let mut pause = Raw::connect(backend.port);
-    pause.command(&[b"CLIENT", b"PAUSE", b"1500", b"ALL"]);
-    assert_eq!(pause.text(), "+OK\r\n");
+    // The server holds every reply (stopped) until the stop is under way.
+    common::signal(backend.process.pid(), common::Signal::STOP);
     let set: &[u8] = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
     client.send(&set.repeat(30));
     common::eventually("the requests reached the server", || {
@@ -785,6 +785,12 @@ fn replies_across_a_stop(
             == Some(forwarded)
     });
     let stopped = std::thread::spawn(move || proxy.terminate());
+    // The stop is seen when the proxy no longer accepts; only then may the
+    // server answer.
+    common::eventually("the proxy stopped accepting", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+    common::signal(backend.process.pid(), common::Signal::CONT);
     let mut replies = 0;
     while let Some(reply) = client.reply() {
         assert_eq!(&reply.raw[..], b"+OK\r\n");

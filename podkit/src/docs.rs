@@ -19,15 +19,20 @@ use clap_complete::{
     Generator,
 };
 
-/// Writes completions or the man page of `command` when the process's
-/// arguments ask for them, and returns the exit code; `None` when they do
-/// not, and the binary runs as usual.
-pub fn answer(command: clap::Command) -> Option<ExitCode> {
+/// Writes completions or the man page of the binary's `command` when the
+/// process's arguments ask for them, and returns the exit code; `None`
+/// when they do not, and the binary runs as usual (the command is then not
+/// built: clap builds it again to parse).
+pub fn answer(command: impl FnOnce() -> clap::Command) -> Option<ExitCode> {
+    let first = std::env::args_os().nth(1)?;
+    if first != "completions" && first != "man" {
+        return None;
+    }
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    answer_to(command, &args)
+    answer_to(command(), &args)
 }
 
 /// [`answer`] for `args`, without the program name.

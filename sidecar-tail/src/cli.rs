@@ -151,14 +151,13 @@ pub struct FollowArgs {
 impl FollowArgs {
     /// Refuses the flags that cannot apply when the input is stdin: a
     /// checkpoint, since a pipe cannot be read again after a restart.
-    pub fn check_for_stdin(&self) -> Result<(), String> {
-        match self.checkpoint {
-            Some(_) => Err(
+    pub fn check_for_stdin(&self) -> anyhow::Result<()> {
+        if self.checkpoint.is_some() {
+            anyhow::bail!(
                 "--checkpoint does not apply to `-` (stdin), which cannot be read again after a restart"
-                    .into(),
-            ),
-            None => Ok(()),
+            );
         }
+        Ok(())
     }
 
     /// The tailer's configuration for `paths`, from the first line of each

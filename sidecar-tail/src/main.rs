@@ -21,7 +21,7 @@ use sidecar_tail::{Tailer, Waker};
 const OUTPUT_BUFFER: usize = 32 * 1024;
 
 fn main() -> ExitCode {
-    if let Some(code) = podkit::docs::answer(Cli::command()) {
+    if let Some(code) = podkit::docs::answer(Cli::command) {
         return code;
     }
     let cli = Cli::parse();
@@ -35,7 +35,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         anyhow::bail!("`-` (stdin) cannot be read together with files: run one sidecar-tail for stdin");
     }
     if stdin {
-        cli.following.check_for_stdin().map_err(anyhow::Error::msg)?;
+        cli.following.check_for_stdin()?;
     }
     let mut tailer = if stdin {
         None

@@ -514,6 +514,14 @@ fn copytruncate_by_logrotate_reads_the_copy_it_names() {
             .map(str::to_owned)
             .collect();
         assert_eq!(finished.lines(), expected, "copy {copies:?}");
+        // Read from the copy, not by a look between the append and the cut.
+        assert!(
+            finished
+                .stderr
+                .contains("copytruncate: reading the lines written before the cut"),
+            "{}",
+            finished.stderr
+        );
     }
 }
 
